@@ -1,0 +1,84 @@
+"""The nouns of a hunt: outcomes, attempts and their results (frozen values)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class Outcome(str, enum.Enum):
+    """How one run ended. Only ``FAIL`` and ``TIMEOUT`` count as failures."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    TIMEOUT = "timeout"
+    IGNORED = "ignored"  # failed, but --ignore-regex matched: recorded, not counted
+    INTERRUPTED = "interrupted"  # ended by Ctrl-C/SIGTERM of flakehunt: not counted
+    COULD_NOT_START = "could-not-start"
+
+    @property
+    def counts(self) -> bool:
+        """Whether a run with this outcome enters the failure rate's denominator."""
+        return self in (Outcome.PASS, Outcome.FAIL, Outcome.TIMEOUT)
+
+    @property
+    def failed(self) -> bool:
+        """Whether this outcome is a counted failure."""
+        return self in (Outcome.FAIL, Outcome.TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One run to make: everything an executor needs, nothing it must look up."""
+
+    run_id: str  # unique across every database (uuid4 hex); exported as FLAKEHUNT_RUN_ID
+    campaign_id: int
+    seq: int  # 1-based, per campaign; exported as FLAKEHUNT_RUN
+    variant: str
+    block: int
+    slot: int
+    argv: tuple[str, ...]
+    cwd: str
+    env: Mapping[str, str]  # the full environment of the child
+    run_dir: str  # private scratch + log directory, exists before launch
+    log_path: str  # stdout+stderr of the run go here, never through flakehunt's memory
+    timeout: float | None = None
+    kill_after: float = 10.0
+    no_kill: bool = False
+    concurrency: int = 1
+    load_profile: str = ""
+
+
+@dataclass(frozen=True)
+class Rusage:
+    """Resource use of a finished run, from ``wait4`` where the platform has it."""
+
+    max_rss_kb: int | None = None
+    user_cpu: float | None = None
+    sys_cpu: float | None = None
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What an executor observed; interpretation (pass/fail) happens elsewhere.
+
+    ``returncode`` follows Python's convention: ``>= 0`` is an exit status,
+    ``-N`` is death by signal N on POSIX. On Windows it is the 32-bit exit code
+    as unsigned (e.g. 0xC0000005).
+    """
+
+    attempt: Attempt
+    started: float  # epoch seconds
+    duration: float  # seconds, monotonic
+    returncode: int | None  # None: never started, or left running with --no-kill
+    host: str
+    platform: str  # "posix" or "windows": decides the primary reading of returncode
+    pid: int | None = None
+    timed_out: bool = False
+    interrupted: bool = False
+    start_error: str | None = None  # why the command could not start
+    left_running: bool = False  # --no-kill: the hung run was left alive for a debugger
+    core_dumped: bool = False
+    rusage: Rusage = field(default_factory=Rusage)
+    worker: str = ""  # cluster worker address; "" for the local executor

@@ -1,0 +1,1 @@
+"""Statistics: intervals, exact tests, sequential rules, sample sizes."""

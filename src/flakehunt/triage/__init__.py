@@ -1,0 +1,1 @@
+"""Failure triage: exit-status decoding, signatures, clustering."""
