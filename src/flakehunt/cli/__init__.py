@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-
 import click
 
 from flakehunt import __version__
@@ -17,9 +16,10 @@ from flakehunt import __version__
 # name -> (module, attribute, one-line help shown by ``flakehunt --help``).
 # Keep the help here so listing commands imports nothing.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("flakehunt.cli.run", "run", "Run a command repeatedly until a stop rule; record every run."),
+    "run": ("flakehunt.cli.run", "run", "Run a command repeatedly until a stop rule."),
     "history": ("flakehunt.cli.history", "history", "List recorded campaigns."),
     "show": ("flakehunt.cli.history", "show", "Show a campaign's summary, or one run in full."),
+    "failures": ("flakehunt.cli.history", "failures", "List failed runs, by signature."),
 }
 
 
@@ -62,5 +62,3 @@ def main(argv: list[str] | None = None) -> None:
 
 
 __all__ = ["COMMANDS", "cli", "main"]
-
-

@@ -1,0 +1,1 @@
+"""Renderers: terminal progress and summaries, and the report formats."""

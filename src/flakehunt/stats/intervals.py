@@ -36,4 +36,4 @@ def zero_failure_upper_bound(runs: int, confidence: float = 0.95) -> float:
     """
     if runs <= 0:
         return 1.0
-    return 1.0 - (1.0 - confidence) ** (1.0 / runs)
+    return float(1.0 - (1.0 - confidence) ** (1.0 / runs))

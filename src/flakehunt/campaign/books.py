@@ -1,0 +1,170 @@
+"""The running account of a campaign: counts, signatures, the failure stop rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flakehunt.campaign.events import Snapshot, VariantCounts
+from flakehunt.campaign.model import AttemptResult, Outcome
+from flakehunt.record.store import Tally
+
+if TYPE_CHECKING:
+    from flakehunt.campaign.scheduler import Scheduler
+
+
+@dataclass
+class Finished:
+    """A run, interpreted, ready to be recorded."""
+
+    result: AttemptResult
+    outcome: Outcome
+    row: dict[str, Any]
+    signature: tuple[str, str] | None  # (id, title) for failures
+
+
+@dataclass
+class CampaignSummary:
+    """What happened, for renderers and exit statuses."""
+
+    campaign_id: int
+    uuid: str
+    title: str
+    kind: str
+    runs: int = 0
+    failures: int = 0
+    ignored: int = 0
+    interrupted: int = 0
+    could_not_start: int = 0
+    elapsed: float = 0.0
+    stop_reason: str = ""
+    start_error: str | None = None
+    evidence_dir: str = ""
+    evidence_cap_reached: bool = False
+    first_failure: str | None = None  # "CAMPAIGN:SEQ" of the first failure recorded now
+    first_failure_log: str | None = None
+    left_running: list[int] = field(default_factory=list)
+    signatures: list[tuple[str, str, int]] = field(default_factory=list)
+    per_variant: dict[str, VariantCounts] = field(default_factory=dict)
+    this_invocation_runs: int = 0
+
+
+class Books:
+    """The running account of a campaign: counts, signatures, stop rules on failures."""
+
+    def __init__(
+        self, sched: Scheduler, before: dict[str, Tally], signatures: list[tuple[str, str, int]]
+    ) -> None:
+        self.s = sched
+        spec = sched.spec
+        self.summary = CampaignSummary(
+            sched.campaign_id,
+            sched.campaign_uuid,
+            spec.title,
+            spec.kind,
+            evidence_dir=str(sched.files.campaign_dir),
+        )
+        self.per = {
+            v.name: VariantCounts(before[v.name].runs, before[v.name].failures)
+            if v.name in before
+            else VariantCounts()
+            for v in spec.variants
+        }
+        self.sigs: dict[str, list[Any]] = {sid: [sid, t, n] for sid, t, n in signatures}
+        self.new_failures = 0
+        self.last_failure: str | None = None
+        self.cap_told = False
+        self.t0 = 0.0
+        runs = spec.limits.runs
+        self.planned = None if runs is None else runs * len(spec.variants)
+
+    def record(self, batch: list[Finished]) -> None:
+        """Count a recorded batch and apply the stop rules that depend on outcomes."""
+        summary, s = self.summary, self.s
+        for f in batch:
+            s.run_finished()
+            o, name = f.outcome, f.result.attempt.variant
+            if o.counts:
+                s.started_ok = True
+                summary.this_invocation_runs += 1
+                c = self.per[name]
+                self.per[name] = VariantCounts(c.runs + 1, c.failures + int(o.failed))
+            if f.signature is not None:
+                sid, title = f.signature
+                if sid not in self.sigs:
+                    s.store.add_signature(s.campaign_id, sid, title)
+                    self.sigs[sid] = [sid, title, 0]
+                if o.failed:
+                    self.sigs[sid][2] += 1
+            if o is Outcome.IGNORED:
+                summary.ignored += 1
+            elif o is Outcome.INTERRUPTED:
+                summary.interrupted += 1
+            elif o is Outcome.COULD_NOT_START:
+                summary.could_not_start += 1
+                if not s.started_ok:
+                    summary.start_error = f.result.start_error
+                    s.request_stop("could-not-start")
+            if f.result.left_running and f.result.pid is not None:
+                summary.left_running.append(f.result.pid)
+                s.progress.notice(f"run {f.row['seq']} hung: {f.row['note']}")
+            if o.failed:
+                self._failure(f)
+        if s.files.cap_reached and not self.cap_told:
+            self.cap_told = True
+            s.progress.notice(
+                "evidence cap reached: counting goes on, further logs are "
+                "dropped (raise --max-evidence)"
+            )
+
+    def _failure(self, f: Finished) -> None:
+        s, summary = self.s, self.summary
+        self.new_failures += 1
+        title = f.signature[1] if f.signature else f.row["status_label"]
+        self.last_failure = f"run {f.row['seq']}: {title}"
+        if summary.first_failure is None:
+            summary.first_failure = f"{s.campaign_id}:{f.row['seq']}"
+            if f.row["evidence_path"]:
+                summary.first_failure_log = str(
+                    s.files.evidence_root / f.row["evidence_path"] / "output.log"
+                )
+        limit = s.spec.limits.max_failures
+        if limit and self.new_failures >= limit:
+            s.request_stop("max-failures")
+
+    def snapshot(self) -> Snapshot:
+        """The state now, for progress displays."""
+        s, spec = self.s, self.s.spec
+        elapsed = s.clock() - self.t0
+        deadline_in = None
+        if spec.limits.duration is not None:
+            deadline_in = max(0.0, spec.limits.duration - elapsed)
+        ranked = sorted(self.sigs.values(), key=lambda v: -int(v[2]))
+        return Snapshot(
+            campaign_id=s.campaign_id,
+            title=spec.title,
+            done=sum(c.runs for c in self.per.values()),
+            failures=sum(c.failures for c in self.per.values()),
+            ignored=self.summary.ignored,
+            interrupted=self.summary.interrupted,
+            elapsed=elapsed,
+            runs_per_s=self.summary.this_invocation_runs / elapsed if elapsed > 0 else 0.0,
+            planned=self.planned,
+            deadline_in=deadline_in,
+            last_failure=self.last_failure,
+            signatures=tuple((str(v[0]), str(v[1]), int(v[2])) for v in ranked if v[2]),
+            per_variant=tuple(self.per.items()),
+            running=s.running,
+        )
+
+    def finish(self, signatures: list[tuple[str, str, int]]) -> CampaignSummary:
+        """Complete the summary once every slot has ended."""
+        summary, s = self.summary, self.s
+        summary.stop_reason = s.stop_reason or "runs"
+        summary.elapsed = s.clock() - self.t0
+        summary.runs = sum(c.runs for c in self.per.values())
+        summary.failures = sum(c.failures for c in self.per.values())
+        summary.per_variant = dict(self.per)
+        summary.signatures = signatures
+        summary.evidence_cap_reached = s.files.cap_reached
+        return summary

@@ -1,0 +1,102 @@
+"""Start or resume a campaign: store + executor + scheduler, signals handled."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+
+from flakehunt import __version__
+from flakehunt.campaign.books import CampaignSummary
+from flakehunt.campaign.events import ProgressSink
+from flakehunt.campaign.scheduler import Scheduler
+from flakehunt.campaign.spec import CampaignSpec, Limits
+from flakehunt.errors import UsageError
+from flakehunt.execute.base import Executor
+from flakehunt.record.store import Store
+
+
+def evidence_root_for(db_path: Path) -> Path:
+    """Evidence lives beside the database: ``.flakehunt/evidence``."""
+    return db_path.parent / "evidence"
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while a campaign runs (same clean stop)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (tests)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def hunt(
+    spec: CampaignSpec,
+    store: Store,
+    executor: Executor,
+    progress: ProgressSink,
+    *,
+    resume: str | None = None,
+    limits: Limits | None = None,
+) -> CampaignSummary:
+    """Run *spec* as a new campaign, or continue campaign *resume* with its stored spec."""
+    if resume is not None:
+        row = store.campaign(resume or None)
+        if row.kind not in ("run", "compare"):
+            raise UsageError(
+                f"campaign {row.id} is a {row.kind} campaign",
+                f"resume it with 'flakehunt {row.kind} --resume'",
+            )
+        spec = CampaignSpec.from_dict(row.spec)
+        if limits is not None:
+            spec = replace(spec, limits=limits)
+        campaign_id, campaign_uuid = row.id, row.uuid
+    else:
+        campaign_uuid = uuid.uuid4().hex
+        campaign_id = store.create_campaign(
+            uuid=campaign_uuid,
+            kind=spec.kind,
+            host=socket.gethostname(),
+            version=__version__,
+            spec=spec.to_dict(),
+            title=spec.title,
+        )
+    store.set_campaign_state(campaign_id, "running")
+    if os.name == "posix":
+        # Inherited by every child: lets crashing runs leave cores (evidence).
+        from flakehunt.execute.posix import raise_core_limit
+
+        raise_core_limit()
+    sched = Scheduler(
+        spec,
+        store,
+        executor,
+        campaign_id=campaign_id,
+        campaign_uuid=campaign_uuid,
+        evidence_root=str(evidence_root_for(store.path)),
+        progress=progress,
+    )
+    with sigterm_as_interrupt():
+        try:
+            summary = sched.run()
+        except BaseException:
+            store.set_campaign_state(campaign_id, "interrupted")
+            raise
+    state = "interrupted" if summary.stop_reason == "interrupted" else "finished"
+    store.set_campaign_state(campaign_id, state)
+    return summary

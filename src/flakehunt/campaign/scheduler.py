@@ -1,0 +1,324 @@
+"""The hunt loop: slots pull attempts, run them, and the main thread records each.
+
+Threads: one per slot runs ``executor.execute`` (blocking) and interprets the
+result (classification, log tail, what to keep); the calling thread records
+every finished run in the store the moment it arrives, applies the stop rules
+and feeds the progress sink. Ctrl-C lands in the calling thread: first TERM
+every running group, then (second Ctrl-C) KILL.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from flakehunt.campaign.books import Books, CampaignSummary, Finished
+from flakehunt.campaign.classify import Rules, classify, compile_regex, read_tail
+from flakehunt.campaign.events import ProgressSink
+from flakehunt.campaign.model import Attempt, AttemptResult, Outcome
+from flakehunt.campaign.order import block_order
+from flakehunt.campaign.runfiles import RunFiles, RunPaths
+from flakehunt.campaign.spec import CampaignSpec, Variant
+from flakehunt.execute.base import Executor
+from flakehunt.record.store import Store
+from flakehunt.triage.decode import status_label
+from flakehunt.triage.signature import signature_for
+
+SHELL_HOOK_TIMEOUT = 3600.0
+
+
+class Scheduler:
+    """Run one campaign (new or resumed) to its stop rule."""
+
+    def __init__(
+        self,
+        spec: CampaignSpec,
+        store: Store,
+        executor: Executor,
+        *,
+        campaign_id: int,
+        campaign_uuid: str,
+        evidence_root: str,
+        progress: ProgressSink,
+        base_env: dict[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        status_interval: float = 0.1,
+    ) -> None:
+        self.spec = spec
+        self.store = store
+        self.executor = executor
+        self.campaign_id = campaign_id
+        self.campaign_uuid = campaign_uuid
+        self.progress = progress
+        self.clock = clock
+        self.status_interval = status_interval
+        self.rules = Rules(
+            expect_exit=frozenset(spec.expect_exit),
+            fail_regex=compile_regex(spec.fail_regex),
+            ignore_regex=compile_regex(spec.ignore_regex),
+        )
+        self.files = RunFiles(
+            Path(evidence_root),
+            campaign_id,
+            keep_passing=spec.keep_passing,
+            max_evidence=spec.max_evidence,
+        )
+        env = dict(os.environ if base_env is None else base_env)
+        self._variant_env = {
+            v.name: {**env, **dict(v.env), "FLAKEHUNT_CAMPAIGN": str(campaign_id)}
+            for v in spec.variants
+        }
+        self._variants = {v.name: v for v in spec.variants}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._seq = store.max_seq(campaign_id)
+        self._order = self._make_order()
+        self._results: queue.Queue[Finished | None] = queue.Queue()
+        self._started_ok = False
+        self._running = 0
+        self.stop_reason = ""
+
+    # -- attempt generation ---------------------------------------------------------
+
+    def _make_order(self) -> Iterator[tuple[str, int]]:
+        names = [v.name for v in self.spec.variants]
+        done_blocks = 0
+        if self.spec.limits.runs is not None:
+            tallies = self.store.tallies_by_variant(self.campaign_id)
+            counted = [tallies[n].runs + tallies[n].ignored if n in tallies else 0 for n in names]
+            done_blocks = min(counted)
+        blocks = None
+        if self.spec.limits.runs is not None:
+            blocks = max(0, self.spec.limits.runs - done_blocks)
+        return block_order(
+            names,
+            seed=self.spec.seed,
+            first_block=self.store.max_block(self.campaign_id) + 1,
+            blocks=blocks,
+        )
+
+    def _next(self, slot: int) -> tuple[Variant, int, int] | None:
+        with self._lock:
+            if self._stop.is_set():
+                return None
+            nxt = next(self._order, None)
+            if nxt is None:
+                return None
+            self._seq += 1
+            self._running += 1
+            return self._variants[nxt[0]], nxt[1], self._seq
+
+    def _attempt(
+        self, variant: Variant, block: int, seq: int, slot: int, paths: RunPaths
+    ) -> Attempt:
+        run_id = os.urandom(8).hex() + f"{seq:x}"
+        env = dict(self._variant_env[variant.name])
+        env.update(
+            FLAKEHUNT_RUN=str(seq),
+            FLAKEHUNT_SLOT=str(slot),
+            FLAKEHUNT_RUN_ID=run_id,
+            FLAKEHUNT_RUN_DIR=str(paths.scratch),
+            FLAKEHUNT_VARIANT=variant.name,
+        )
+        return Attempt(
+            run_id=run_id,
+            campaign_id=self.campaign_id,
+            seq=seq,
+            variant=variant.name,
+            block=block,
+            slot=slot,
+            argv=variant.argv,
+            cwd=str(paths.scratch) if self.spec.fresh_dir else self.spec.cwd,
+            env=env,
+            run_dir=str(paths.scratch),
+            log_path=str(paths.log),
+            timeout=self.spec.timeout,
+            kill_after=self.spec.kill_after,
+            no_kill=self.spec.no_kill,
+            concurrency=self.spec.jobs,
+            load_profile=variant.load_profile,
+        )
+
+    # -- slot threads ---------------------------------------------------------------
+
+    def _slot(self, slot: int) -> None:
+        try:
+            while (nxt := self._next(slot)) is not None:
+                variant, block, seq = nxt
+                paths = self.files.create(seq)
+                attempt = self._attempt(variant, block, seq, slot, paths)
+                self._hook(self.spec.hooks.prepare, attempt)
+                result = self.executor.execute(attempt)
+                self._hook(self.spec.hooks.cleanup, attempt)
+                self._results.put(self._interpret(result, paths))
+        finally:
+            self._results.put(None)
+
+    def _hook(self, command: str | None, attempt: Attempt | None) -> None:
+        if not command:
+            return
+        env = dict(attempt.env) if attempt else dict(os.environ)
+        subprocess.run(
+            command,
+            shell=True,
+            env=env,
+            cwd=attempt.cwd if attempt else self.spec.cwd,
+            stdin=subprocess.DEVNULL,
+            timeout=SHELL_HOOK_TIMEOUT,
+            check=False,
+        )
+
+    def _interpret(self, result: AttemptResult, paths: RunPaths) -> Finished:
+        a = result.attempt
+        outcome = classify(result, self.rules, a.log_path)
+        tail: bytes | None = None
+        sig: tuple[str, str] | None = None
+        evidence: str | None = None
+        label = status_label(result.returncode, result.platform)
+        if outcome is Outcome.PASS:
+            self.files.passed(paths)
+            evidence = paths.relative if self.spec.keep_passing else None
+        elif outcome in (Outcome.INTERRUPTED, Outcome.COULD_NOT_START):
+            self.files.discard(paths)
+        else:
+            tail = read_tail(a.log_path)
+            s = signature_for(outcome, result.returncode, result.platform, tail)
+            sig = (s.id, s.title)
+            evidence = paths.relative if self.files.failed(paths) else None
+        if result.timed_out:
+            label = f"timeout after {a.timeout:g}s" + (f", {label}" if result.returncode else "")
+        note = result.start_error
+        if result.left_running:
+            note = f"left running for a debugger: pid {result.pid} (kill -- -{result.pid})"
+        row = dict(
+            run_id=a.run_id,
+            campaign_id=a.campaign_id,
+            variant=a.variant,
+            seq=a.seq,
+            block=a.block,
+            slot=a.slot,
+            host=result.host,
+            worker=result.worker,
+            platform=result.platform,
+            concurrency=a.concurrency,
+            load_profile=a.load_profile,
+            started=result.started,
+            duration=result.duration,
+            returncode=result.returncode,
+            status_label=label,
+            outcome=outcome.value,
+            signature=sig[0] if sig else None,
+            pid=result.pid,
+            max_rss_kb=result.rusage.max_rss_kb,
+            user_cpu=result.rusage.user_cpu,
+            sys_cpu=result.rusage.sys_cpu,
+            core_dumped=int(result.core_dumped),
+            evidence_path=evidence,
+            output_tail=tail,
+            note=note,
+        )
+        return Finished(result, outcome, row, sig)
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def run(self) -> CampaignSummary:
+        """Run until a stop rule; record everything; return the summary."""
+        spec = self.spec
+        books = Books(
+            self,
+            self.store.tallies_by_variant(self.campaign_id),
+            self.store.signature_counts(self.campaign_id),
+        )
+        self._hook(spec.hooks.setup, None)
+        t0 = self.clock()
+        books.t0 = t0
+        self.executor.start()
+        threads = [
+            threading.Thread(target=self._slot, args=(i,), name=f"flakehunt-slot-{i}", daemon=True)
+            for i in range(spec.jobs)
+        ]
+        for t in threads:
+            t.start()
+        alive = len(threads)
+        interrupts = 0
+        last_status = 0.0
+        while alive:
+            try:
+                batch, ended = self._collect(t0)
+                alive -= ended
+                if batch:
+                    self.store.add_runs([f.row for f in batch])
+                    books.record(batch)
+                now = self.clock()
+                if now - last_status >= self.status_interval:
+                    last_status = now
+                    self.progress.update(books.snapshot())
+            except KeyboardInterrupt:
+                interrupts += 1
+                self.request_stop("interrupted")
+                self.executor.interrupt(force=interrupts > 1)
+        for t in threads:
+            t.join()
+        try:
+            self.executor.close()
+        finally:
+            self._hook(spec.hooks.conclude, None)
+        self.files.remove_empty_campaign_dir()
+        summary = books.finish(self.store.signature_counts(self.campaign_id))
+        self.progress.close(books.snapshot())
+        return summary
+
+    def _collect(self, t0: float) -> tuple[list[Finished], int]:
+        """Wait briefly for finished runs; return them and how many slots ended."""
+        timeout = self.status_interval
+        limit = self.spec.limits.duration
+        if limit is not None and not self._stop.is_set():
+            left = limit - (self.clock() - t0)
+            if left <= 0:
+                self.request_stop("duration")
+            timeout = max(0.001, min(timeout, left))
+        batch: list[Finished] = []
+        ended = 0
+        try:
+            item = self._results.get(timeout=timeout)
+        except queue.Empty:
+            return batch, ended
+        while True:  # drain what else has finished: one commit for all of it
+            if item is None:
+                ended += 1
+            else:
+                batch.append(item)
+            try:
+                item = self._results.get_nowait()
+            except queue.Empty:
+                return batch, ended
+
+    def request_stop(self, reason: str) -> None:
+        """Stop launching; the first reason is kept, except that Ctrl-C overrides."""
+        if not self._stop.is_set() or reason == "interrupted":
+            self.stop_reason = reason
+        self._stop.set()
+
+    def run_finished(self) -> None:
+        """Account for a finished run in the count of runs in flight."""
+        with self._lock:
+            self._running -= 1
+
+    @property
+    def running(self) -> int:
+        """Runs in flight now."""
+        return self._running
+
+    @property
+    def started_ok(self) -> bool:
+        """Whether any run of this invocation started."""
+        return self._started_ok
+
+    @started_ok.setter
+    def started_ok(self, value: bool) -> None:
+        self._started_ok = value

@@ -1,0 +1,263 @@
+"""The local executor: each attempt a process in its own session, from a slot thread.
+
+Measured here: spawning from threads beat asyncio by 25-35%, and writing output
+straight into a file (never a pipe through our memory) keeps a run that prints
+gigabytes from costing us anything.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from flakehunt.campaign.model import Attempt, AttemptResult, Rusage
+from flakehunt.execute import posix
+from flakehunt.execute.watchdog import Watchdog
+
+SESSION_KEY = "FLAKEHUNT_SESSION"
+_RESTORE = (signal.SIGPIPE, signal.SIGXFSZ)  # Python ignores these; children must not
+
+
+@dataclass
+class _Running:
+    attempt: Attempt
+    pid: int
+    timed_out: bool = False
+    interrupted: bool = False
+    watchdog_token: int | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class LocalExecutor:
+    """Run attempts as local processes; see ``flakehunt.execute.base.Executor``."""
+
+    platform = "posix"
+
+    def __init__(self, *, use_guardian: bool = True) -> None:
+        self.session = uuid.uuid4().hex
+        self.host = socket.gethostname()
+        self._use_guardian = use_guardian
+        self._guardian: subprocess.Popen[bytes] | None = None
+        self._guardian_lock = threading.Lock()
+        self._running: dict[int, _Running] = {}
+        self._lock = threading.Lock()
+        self._interrupting = False
+        self._watchdog: Watchdog | None = None
+        self.left_running: list[int] = []
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the watchdog and the guardian; become a subreaper where possible."""
+        posix.enable_subreaper()
+        self._watchdog = Watchdog()
+        if self._use_guardian:
+            self._guardian = subprocess.Popen(
+                [sys.executable, "-m", "flakehunt.execute.guardian", SESSION_KEY, self.session],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, SESSION_KEY: ""},
+            )
+
+    def close(self) -> None:
+        """End whatever is left, then dismiss the guardian politely."""
+        self.interrupt(force=True)
+        # Escaped descendants of finished runs (daemons): the campaign's leftovers.
+        posix.kill_marked([(SESSION_KEY, self.session)])
+        if self._watchdog is not None:
+            self._watchdog.close()
+        if self._guardian is not None:
+            self._tell_guardian("bye")
+            assert self._guardian.stdin is not None
+            self._guardian.stdin.close()
+            self._guardian.wait(timeout=10)
+            self._guardian = None
+
+    def _tell_guardian(self, line: str) -> None:
+        if self._guardian is None or self._guardian.stdin is None:
+            return
+        with self._guardian_lock:
+            try:
+                os.write(self._guardian.stdin.fileno(), f"{line}\n".encode())
+            except OSError:
+                self._guardian = None
+
+    # -- running ------------------------------------------------------------------
+
+    def execute(self, attempt: Attempt) -> AttemptResult:
+        """Run *attempt* to its end (or abandon it under ``--no-kill``)."""
+        env = dict(attempt.env)
+        env[SESSION_KEY] = self.session
+        started = time.time()
+        t0 = time.monotonic()
+        try:
+            log_fd = os.open(attempt.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as exc:
+            return self._not_started(attempt, started, f"cannot create log: {exc.strerror}")
+        try:
+            with self._lock:
+                if self._interrupting:
+                    return self._not_started(attempt, started, None, interrupted=True)
+                pid = self._spawn(attempt, env, log_fd)
+                running = _Running(attempt, pid)
+                self._running[pid] = running
+        except OSError as exc:
+            return self._not_started(attempt, started, _start_error(attempt, exc))
+        finally:
+            os.close(log_fd)
+        self._tell_guardian(f"+{pid}")
+        if attempt.timeout is not None and self._watchdog is not None:
+            if attempt.no_kill:
+                return self._wait_no_kill(running, started, t0)
+            running.watchdog_token = self._watchdog.add(
+                t0 + attempt.timeout, lambda: self._on_timeout(running)
+            )
+        _, status, ru = os.wait4(pid, 0)
+        duration = time.monotonic() - t0
+        if running.watchdog_token is not None and self._watchdog is not None:
+            self._watchdog.cancel(running.watchdog_token)
+        with running.lock:
+            if running.timed_out or running.interrupted:
+                # The leader is gone; make sure the rest of its group follows.
+                posix.end_group(pid, attempt.kill_after, already_termed=True)
+                posix.kill_marked([("FLAKEHUNT_RUN_ID", attempt.run_id)])
+            else:
+                posix.reap_group(pid)
+        with self._lock:
+            self._running.pop(pid, None)
+        self._tell_guardian(f"-{pid}")
+        return AttemptResult(
+            attempt=attempt,
+            started=started,
+            duration=duration,
+            returncode=os.waitstatus_to_exitcode(status),
+            host=self.host,
+            platform=self.platform,
+            pid=pid,
+            timed_out=running.timed_out,
+            interrupted=running.interrupted and not running.timed_out,
+            core_dumped=os.WCOREDUMP(status),
+            rusage=Rusage(max_rss_kb=ru.ru_maxrss, user_cpu=ru.ru_utime, sys_cpu=ru.ru_stime),
+        )
+
+    def _spawn(self, attempt: Attempt, env: dict[str, str], log_fd: int) -> int:
+        if os.path.realpath(attempt.cwd) == os.path.realpath(os.getcwd()):
+            # posix_spawnp: no Python-level fork machinery; ~2x cheaper than Popen.
+            return os.posix_spawnp(
+                attempt.argv[0],
+                list(attempt.argv),
+                env,
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, log_fd, 1),
+                    (os.POSIX_SPAWN_DUP2, log_fd, 2),
+                ],
+                setsid=True,
+                setsigdef=_RESTORE,
+            )
+        proc = subprocess.Popen(
+            list(attempt.argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log_fd,
+            stderr=subprocess.STDOUT,
+            cwd=attempt.cwd,
+            env=env,
+            start_new_session=True,
+        )
+        proc.returncode = 0  # we reap it ourselves with wait4 (for rusage)
+        return proc.pid
+
+    def _on_timeout(self, running: _Running) -> None:
+        with running.lock:
+            running.timed_out = True
+            posix.kill_group(running.pid, signal.SIGTERM)
+
+    def _wait_no_kill(self, running: _Running, started: float, t0: float) -> AttemptResult:
+        attempt = running.attempt
+        assert attempt.timeout is not None
+        deadline = t0 + attempt.timeout
+        delay = 0.001
+        while True:
+            pid, status, ru = os.wait4(running.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() >= deadline:
+                with self._lock:
+                    self._running.pop(running.pid, None)
+                    self.left_running.append(running.pid)
+                self._tell_guardian(f"-{running.pid}")
+                return AttemptResult(
+                    attempt=attempt,
+                    started=started,
+                    duration=time.monotonic() - t0,
+                    returncode=None,
+                    host=self.host,
+                    platform=self.platform,
+                    pid=running.pid,
+                    timed_out=True,
+                    left_running=True,
+                )
+            if running.interrupted:
+                os.wait4(running.pid, 0)
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        with self._lock:
+            self._running.pop(running.pid, None)
+        self._tell_guardian(f"-{running.pid}")
+        return AttemptResult(
+            attempt=attempt,
+            started=started,
+            duration=time.monotonic() - t0,
+            returncode=os.waitstatus_to_exitcode(status) if pid else None,
+            host=self.host,
+            platform=self.platform,
+            pid=running.pid,
+            interrupted=running.interrupted,
+            rusage=Rusage(ru.ru_maxrss, ru.ru_utime, ru.ru_stime) if pid else Rusage(),
+        )
+
+    def interrupt(self, force: bool = False) -> None:
+        """Stop launching; TERM (or KILL, if *force*) every running group."""
+        with self._lock:
+            self._interrupting = True
+            running = list(self._running.values())
+        sig = signal.SIGKILL if force else signal.SIGTERM
+        for r in running:
+            r.interrupted = True
+            posix.kill_group(r.pid, sig)
+
+    def _not_started(
+        self, attempt: Attempt, started: float, error: str | None, *, interrupted: bool = False
+    ) -> AttemptResult:
+        return AttemptResult(
+            attempt=attempt,
+            started=started,
+            duration=0.0,
+            returncode=None,
+            host=self.host,
+            platform=self.platform,
+            start_error=error,
+            interrupted=interrupted,
+        )
+
+
+def _start_error(attempt: Attempt, exc: OSError) -> str:
+    prog = attempt.argv[0]
+    if isinstance(exc, FileNotFoundError):
+        if not os.path.isdir(attempt.cwd):
+            return f"working directory {attempt.cwd} does not exist"
+        return f"command not found: {prog}"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {prog} (is it executable?)"
+    if isinstance(exc, NotADirectoryError):
+        return f"not a directory in the path of {prog} or {attempt.cwd}"
+    return f"cannot start {prog}: {exc.strerror or exc}"

@@ -1,0 +1,180 @@
+"""POSIX process control: sessions, group kills, escaped descendants, reaping.
+
+Every run is started in a new session (so its process group id is its pid and
+terminal signals do not reach it); a timeout or an interrupt ends the whole
+group, then hunts down descendants that left the group with ``setsid`` by the
+``FLAKEHUNT_RUN_ID`` marker they inherited in their environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable
+
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+
+
+def enable_subreaper() -> bool:
+    """Make orphaned descendants re-parent to us instead of init (Linux only).
+
+    Then an escaped daemon stays our child: we can find it cheaply and reap it
+    after killing it, instead of leaving a zombie of init's.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def kill_group(pgid: int, sig: int) -> bool:
+    """Send *sig* to process group *pgid*; return False if the group is gone."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        # A member changed credentials (setuid helper); the rest got the signal.
+        return True
+    return True
+
+
+def reap_group(pgid: int) -> None:
+    """Reap zombies of our own children in group *pgid* (escapees re-parented to us)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-pgid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def group_alive(pgid: int) -> bool:
+    """Return whether any process of group *pgid* still exists (zombies reaped first)."""
+    reap_group(pgid)
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def end_group(
+    pgid: int,
+    grace: float,
+    *,
+    already_termed: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """TERM group *pgid*, wait up to *grace* seconds for it to go, then KILL it."""
+    if not already_termed and not kill_group(pgid, signal.SIGTERM):
+        return
+    deadline = time.monotonic() + grace
+    delay = 0.002
+    while group_alive(pgid):
+        if time.monotonic() >= deadline:
+            kill_group(pgid, signal.SIGKILL)
+            # SIGKILL is not instantaneous; wait briefly so callers see an empty group.
+            for _ in range(200):
+                if not group_alive(pgid):
+                    break
+                sleep(0.005)
+            return
+        sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _environ_has(pid: int, needles: Iterable[bytes]) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return False
+    entries = data.split(b"\0")
+    return any(n in entries for n in needles)
+
+
+def marked_pids(markers: Iterable[tuple[str, str]]) -> list[int]:
+    """Return pids whose environment holds any ``KEY=VALUE`` of *markers*.
+
+    Reads ``/proc`` directly where it exists (one open per process), psutil
+    elsewhere. Processes we may not inspect are skipped: we can't kill them either.
+    """
+    needles = [f"{k}={v}".encode() for k, v in markers]
+    me = os.getpid()
+    if os.path.isdir("/proc/self"):
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+        return [p for p in pids if p != me and _environ_has(p, needles)]
+    import psutil
+
+    found: list[int] = []
+    text_needles = {n.decode() for n in needles}
+    for proc in psutil.process_iter():
+        try:
+            env = proc.environ()
+        except (psutil.Error, OSError):
+            continue
+        if any(f"{k}={v}" in text_needles for k, v in env.items()) and proc.pid != me:
+            found.append(proc.pid)
+    return found
+
+
+def kill_marked(markers: Iterable[tuple[str, str]], *, rounds: int = 5) -> list[int]:
+    """SIGKILL every process carrying a marker, repeating while new ones appear.
+
+    Repeated because a forking process can create a child between our scan and
+    our kill; each round also reaps the ones that were our children.
+    """
+    markers = list(markers)
+    killed: list[int] = []
+    for _ in range(rounds):
+        pids = marked_pids(markers)
+        if not pids:
+            break
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+        time.sleep(0.01)
+        for pid in pids:
+            _reap_pid(pid)
+    return sorted(set(killed))
+
+
+def _reap_pid(pid: int) -> None:
+    for _ in range(50):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return  # not our child: its own parent (or init) reaps it
+        except OSError as exc:  # pragma: no cover - defensive
+            if exc.errno == errno.EINTR:
+                continue
+            return
+        if done:
+            return
+        time.sleep(0.002)
+
+
+def raise_core_limit() -> tuple[int, int] | None:
+    """Raise our soft RLIMIT_CORE to the hard limit (inherited by every child)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_CORE)

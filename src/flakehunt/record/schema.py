@@ -1,0 +1,62 @@
+"""The database layout and its migrations, versioned with ``PRAGMA user_version``.
+
+Each entry of ``MIGRATIONS`` moves the schema from version i to i + 1. Never
+edit a released migration: append a new one, so old databases upgrade in place.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: campaigns, their variants, and every run.
+    """
+    CREATE TABLE campaigns (
+        id            INTEGER PRIMARY KEY,
+        uuid          TEXT NOT NULL UNIQUE,
+        kind          TEXT NOT NULL,            -- run | compare | bisect | pytest
+        created       REAL NOT NULL,
+        finished      REAL,
+        state         TEXT NOT NULL,            -- running | finished | interrupted
+        host          TEXT NOT NULL,
+        version       TEXT NOT NULL,            -- flakehunt version that created it
+        spec_json     TEXT NOT NULL,            -- everything needed to --resume
+        title         TEXT NOT NULL             -- the command, for listings
+    );
+    CREATE TABLE runs (
+        id            INTEGER PRIMARY KEY,
+        run_id        TEXT NOT NULL UNIQUE,     -- FLAKEHUNT_RUN_ID; merge key across hosts
+        campaign_id   INTEGER NOT NULL REFERENCES campaigns(id),
+        variant       TEXT NOT NULL,
+        seq           INTEGER NOT NULL,
+        block         INTEGER NOT NULL,
+        slot          INTEGER NOT NULL,
+        host          TEXT NOT NULL,
+        worker        TEXT NOT NULL DEFAULT '',
+        platform      TEXT NOT NULL,            -- posix | windows: primary status reading
+        concurrency   INTEGER NOT NULL,
+        load_profile  TEXT NOT NULL DEFAULT '',
+        started       REAL NOT NULL,
+        duration      REAL NOT NULL,
+        returncode    INTEGER,                  -- raw; Python convention (-N = signal N)
+        status_label  TEXT NOT NULL,            -- decoded, e.g. "SIGSEGV (-11)"
+        outcome       TEXT NOT NULL,            -- pass | fail | timeout | ignored | ...
+        signature     TEXT,                     -- signatures.id for failures
+        pid           INTEGER,
+        max_rss_kb    INTEGER,
+        user_cpu      REAL,
+        sys_cpu       REAL,
+        core_dumped   INTEGER NOT NULL DEFAULT 0,
+        evidence_path TEXT,                     -- relative to the evidence root, or NULL
+        output_tail   BLOB,                     -- last 64 KiB of a failure's output
+        note          TEXT                      -- why it could not start, left running...
+    );
+    CREATE INDEX runs_campaign ON runs(campaign_id, variant, outcome);
+    CREATE TABLE signatures (
+        campaign_id   INTEGER NOT NULL REFERENCES campaigns(id),
+        id            TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, id)
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
