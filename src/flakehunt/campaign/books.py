@@ -71,7 +71,6 @@ class Books:
             for v in spec.variants
         }
         self.sigs: dict[str, list[Any]] = {sid: [sid, t, n] for sid, t, n in signatures}
-        self.new_failures = 0
         self.last_failure: str | None = None
         self.cap_told = False
         self.t0 = 0.0
@@ -85,7 +84,6 @@ class Books:
             s.run_finished()
             o, name = f.outcome, f.result.attempt.variant
             if o.counts:
-                s.started_ok = True
                 summary.this_invocation_runs += 1
                 c = self.per[name]
                 self.per[name] = VariantCounts(c.runs + 1, c.failures + int(o.failed))
@@ -102,9 +100,8 @@ class Books:
                 summary.interrupted += 1
             elif o is Outcome.COULD_NOT_START:
                 summary.could_not_start += 1
-                if not s.started_ok:
+                if s.stop_reason == "could-not-start" and summary.start_error is None:
                     summary.start_error = f.result.start_error
-                    s.request_stop("could-not-start")
             if f.result.left_running and f.result.pid is not None:
                 summary.left_running.append(f.result.pid)
                 s.progress.notice(f"run {f.row['seq']} hung: {f.row['note']}")
@@ -119,7 +116,6 @@ class Books:
 
     def _failure(self, f: Finished) -> None:
         s, summary = self.s, self.summary
-        self.new_failures += 1
         title = f.signature[1] if f.signature else f.row["status_label"]
         self.last_failure = f"run {f.row['seq']}: {title}"
         if summary.first_failure is None:
@@ -128,9 +124,6 @@ class Books:
                 summary.first_failure_log = str(
                     s.files.evidence_root / f.row["evidence_path"] / "output.log"
                 )
-        limit = s.spec.limits.max_failures
-        if limit and self.new_failures >= limit:
-            s.request_stop("max-failures")
 
     def snapshot(self) -> Snapshot:
         """The state now, for progress displays."""

@@ -82,6 +82,7 @@ class Scheduler:
         self._started_ok = False
         self._running = 0
         self.stop_reason = ""
+        self._failures_now = 0
 
     # -- attempt generation ---------------------------------------------------------
 
@@ -155,9 +156,26 @@ class Scheduler:
                 self._hook(self.spec.hooks.prepare, attempt)
                 result = self.executor.execute(attempt)
                 self._hook(self.spec.hooks.cleanup, attempt)
-                self._results.put(self._interpret(result, paths))
+                finished = self._interpret(result, paths)
+                self._apply_stop_rules(finished)
+                self._results.put(finished)
         finally:
             self._results.put(None)
+
+    def _apply_stop_rules(self, f: Finished) -> None:
+        # Decided here, before this slot takes another attempt: in the story's
+        # mode (stop at the first failure) one more build would overwrite the
+        # failing output, the very evidence the user wants to look at.
+        with self._lock:
+            if f.outcome.counts:
+                self._started_ok = True
+            if f.outcome.failed:
+                self._failures_now += 1
+                limit = self.spec.limits.max_failures
+                if limit and self._failures_now >= limit:
+                    self._request_stop_locked("max-failures")
+            elif f.outcome is Outcome.COULD_NOT_START and not self._started_ok:
+                self._request_stop_locked("could-not-start")
 
     def _hook(self, command: str | None, attempt: Attempt | None) -> None:
         if not command:
@@ -300,6 +318,10 @@ class Scheduler:
 
     def request_stop(self, reason: str) -> None:
         """Stop launching; the first reason is kept, except that Ctrl-C overrides."""
+        with self._lock:
+            self._request_stop_locked(reason)
+
+    def _request_stop_locked(self, reason: str) -> None:
         if not self._stop.is_set() or reason == "interrupted":
             self.stop_reason = reason
         self._stop.set()
@@ -318,7 +340,3 @@ class Scheduler:
     def started_ok(self) -> bool:
         """Whether any run of this invocation started."""
         return self._started_ok
-
-    @started_ok.setter
-    def started_ok(self, value: bool) -> None:
-        self._started_ok = value

@@ -42,6 +42,7 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
       flakehunt run --resume            # continue the latest campaign
     """
     from flakehunt.campaign.hunt import hunt
+    from flakehunt.campaign.preflight import check_startable
     from flakehunt.campaign.spec import CampaignSpec, Limits, Variant
     from flakehunt.execute.local import LocalExecutor
     from flakehunt.record.store import Store, default_db_path
@@ -75,6 +76,8 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
             cwd=os.getcwd(),
             **settings,
         )
+    if spec is not None:
+        check_startable(spec)  # before creating a database for nothing
     store = Store.open(default_db_path(opts["db"]))
     progress = choose_progress(
         sys.stderr,

@@ -1,7 +1,7 @@
 """A tiny watcher process that ends our runs if flakehunt itself dies.
 
 flakehunt starts it with a pipe on its stdin and tells it ``+PGID`` when a run
-starts and ``-PGID`` when it ends. If the pipe closes without ``bye`` (flakehunt
+starts, ``-PGID`` when it ends, and ``=PGID`` when it is left alive on purpose. If the pipe closes without ``bye`` (flakehunt
 was SIGKILLed, or crashed), the guardian TERMs then KILLs every live group and
 every process carrying the session marker, so nothing is orphaned.
 
@@ -18,6 +18,7 @@ import time
 
 def _serve(marker: tuple[str, str]) -> int:
     groups: set[int] = set()
+    spared: set[int] = set()  # runs left alive on purpose (--no-kill)
     buf = b""
     fd = sys.stdin.fileno()
     clean = False
@@ -34,6 +35,9 @@ def _serve(marker: tuple[str, str]) -> int:
                 groups.add(int(line[1:]))
             elif line[:1] == b"-":
                 groups.discard(int(line[1:]))
+            elif line[:1] == b"=":
+                groups.discard(int(line[1:]))
+                spared.add(int(line[1:]))
     if clean:
         return 0
     from flakehunt.execute.posix import kill_group, kill_marked
@@ -43,7 +47,7 @@ def _serve(marker: tuple[str, str]) -> int:
     time.sleep(1.0)
     for pgid in groups:
         kill_group(pgid, signal.SIGKILL)
-    kill_marked([marker])
+    kill_marked([marker], spare_groups=spared)
     return 0
 
 

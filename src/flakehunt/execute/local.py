@@ -71,7 +71,7 @@ class LocalExecutor:
         """End whatever is left, then dismiss the guardian politely."""
         self.interrupt(force=True)
         # Escaped descendants of finished runs (daemons): the campaign's leftovers.
-        posix.kill_marked([(SESSION_KEY, self.session)])
+        posix.kill_marked([(SESSION_KEY, self.session)], spare_groups=self.left_running)
         if self._watchdog is not None:
             self._watchdog.close()
         if self._guardian is not None:
@@ -193,7 +193,7 @@ class LocalExecutor:
                 with self._lock:
                     self._running.pop(running.pid, None)
                     self.left_running.append(running.pid)
-                self._tell_guardian(f"-{running.pid}")
+                self._tell_guardian(f"={running.pid}")
                 return AttemptResult(
                     attempt=attempt,
                     started=started,

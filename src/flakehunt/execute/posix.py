@@ -130,16 +130,27 @@ def marked_pids(markers: Iterable[tuple[str, str]]) -> list[int]:
     return found
 
 
-def kill_marked(markers: Iterable[tuple[str, str]], *, rounds: int = 5) -> list[int]:
+def _in_groups(pid: int, groups: frozenset[int]) -> bool:
+    try:
+        return os.getpgid(pid) in groups
+    except ProcessLookupError:
+        return True  # gone already: nothing to kill
+
+
+def kill_marked(
+    markers: Iterable[tuple[str, str]], *, rounds: int = 5, spare_groups: Iterable[int] = ()
+) -> list[int]:
     """SIGKILL every process carrying a marker, repeating while new ones appear.
 
     Repeated because a forking process can create a child between our scan and
-    our kill; each round also reaps the ones that were our children.
+    our kill; each round also reaps the ones that were our children. Processes
+    in *spare_groups* (runs left alive by ``--no-kill``) are left alone.
     """
     markers = list(markers)
+    spare = frozenset(spare_groups)
     killed: list[int] = []
     for _ in range(rounds):
-        pids = marked_pids(markers)
+        pids = [p for p in marked_pids(markers) if not (spare and _in_groups(p, spare))]
         if not pids:
             break
         for pid in pids:

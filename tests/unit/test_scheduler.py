@@ -1,0 +1,257 @@
+"""The hunt loop on the fake executor: stop rules, outcomes, record, retention."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from flakehunt.campaign.events import NullProgress
+from flakehunt.campaign.hunt import hunt
+from flakehunt.campaign.model import Attempt
+from flakehunt.campaign.spec import CampaignSpec, Limits, Variant
+from flakehunt.execute.fake import FakeExecutor
+from flakehunt.record.store import Store
+
+
+def make_spec(tmp_path: Path, **kw: object) -> CampaignSpec:
+    base = CampaignSpec(
+        kind="run",
+        variants=(Variant("default", ("cmd",)),),
+        title="cmd",
+        cwd=str(tmp_path),
+        jobs=2,
+        limits=Limits(runs=20, max_failures=0),
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def fails_on(
+    seqs: set[int], code: int = 1, out: bytes = b"boom\n"
+) -> Callable[[Attempt], tuple[int | None, bytes]]:
+    return lambda a: (code, out) if a.seq in seqs else (0, b"ok\n")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "db" / "flakehunt.db")
+
+
+def go(spec: CampaignSpec, store: Store, ex: FakeExecutor, **kw: object):  # type: ignore[no-untyped-def]
+    return hunt(spec, store, ex, NullProgress(), **kw)  # type: ignore[arg-type]
+
+
+def test_runs_limit_records_every_run(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(fails_on({3, 7}))
+    s = go(make_spec(tmp_path), store, ex)
+    assert (s.runs, s.failures, s.stop_reason) == (20, 2, "runs")
+    runs = list(store.runs(s.campaign_id))
+    assert [r.seq for r in runs] == list(range(1, 21))
+    assert {r.seq for r in runs if r.outcome == "fail"} == {3, 7}
+    assert ex.started and ex.closed
+    assert store.campaign(s.campaign_id).state == "finished"
+
+
+def test_stops_at_first_failure_by_default(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(fails_on({5}))
+    spec = make_spec(tmp_path, jobs=1, limits=Limits(runs=100, max_failures=1))
+    s = go(spec, store, ex)
+    assert s.stop_reason == "max-failures"
+    assert s.runs == 5 and s.failures == 1
+    assert s.first_failure == f"{s.campaign_id}:5"
+
+
+def test_max_failures_k(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(fails_on({2, 4, 6, 8}))
+    s = go(make_spec(tmp_path, jobs=1, limits=Limits(runs=100, max_failures=3)), store, ex)
+    assert s.failures == 3 and s.runs == 6
+
+
+@pytest.mark.parametrize(
+    ("code", "expect", "fail_re", "ignore_re", "out", "outcome"),
+    [
+        (0, (0,), None, None, b"", "pass"),
+        (1, (0,), None, None, b"", "fail"),
+        (3, (0, 3), None, None, b"", "pass"),
+        (-11, (0,), None, None, b"", "fail"),
+        (0, (0,), "ERROR", None, b"x\nERROR: bad\n", "fail"),
+        (0, (0,), "^ERROR", None, b"no ERROR here\n", "pass"),
+        (1, (0,), None, "network is unreachable", b"network is unreachable\n", "ignored"),
+        (1, (0,), None, "network", b"disk full\n", "fail"),
+    ],
+)
+def test_failure_definition(
+    tmp_path: Path,
+    store: Store,
+    code: int,
+    expect: tuple[int, ...],
+    fail_re: str | None,
+    ignore_re: str | None,
+    out: bytes,
+    outcome: str,
+) -> None:
+    ex = FakeExecutor(lambda a: (code, out))
+    spec = make_spec(
+        tmp_path,
+        jobs=1,
+        limits=Limits(runs=1, max_failures=0),
+        expect_exit=expect,
+        fail_regex=fail_re,
+        ignore_regex=ignore_re,
+    )
+    s = go(spec, store, ex)
+    (run,) = store.runs(s.campaign_id)
+    assert run.outcome == outcome
+
+
+def test_ignored_runs_are_not_counted(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(lambda a: (1, b"flaky network\n") if a.seq % 2 else (0, b""))
+    spec = make_spec(tmp_path, limits=Limits(runs=10, max_failures=0), ignore_regex="network")
+    s = go(spec, store, ex)
+    assert (s.runs, s.failures, s.ignored) == (5, 0, 5)
+
+
+def test_could_not_start_stops_after_first_attempt(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(fails_on(set()), start_error=lambda a: "command not found: nope")
+    s = go(make_spec(tmp_path, jobs=1, limits=Limits(runs=1000)), store, ex)
+    assert s.stop_reason == "could-not-start"
+    assert s.start_error == "command not found: nope"
+    assert len(ex.attempts) == 1
+    assert s.runs == 0
+
+
+def test_environment_of_each_run(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(fails_on(set()))
+    spec = make_spec(tmp_path, limits=Limits(runs=5, max_failures=0))
+    s = go(spec, store, ex)
+    seen = sorted(ex.attempts, key=lambda a: a.seq)
+    assert [a.env["FLAKEHUNT_RUN"] for a in seen] == ["1", "2", "3", "4", "5"]
+    assert {a.env["FLAKEHUNT_SLOT"] for a in seen} <= {"0", "1"}
+    assert all(a.env["FLAKEHUNT_CAMPAIGN"] == str(s.campaign_id) for a in seen)
+    assert len({a.env["FLAKEHUNT_RUN_ID"] for a in seen}) == 5
+    assert all(a.env["FLAKEHUNT_RUN_DIR"] == a.run_dir for a in seen)
+    assert all(a.cwd == str(tmp_path) for a in seen)
+
+
+def test_fresh_dir_runs_each_attempt_in_its_own_dir(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(fails_on(set()))
+    go(make_spec(tmp_path, fresh_dir=True, limits=Limits(runs=3, max_failures=0)), store, ex)
+    cwds = {a.cwd for a in ex.attempts}
+    assert len(cwds) == 3 and all(c == a.run_dir for a in ex.attempts for c in [a.cwd])
+
+
+def test_logs_kept_for_failures_and_last_passing(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(fails_on({4}, out=b"the failure output\n"))
+    spec = make_spec(tmp_path, jobs=1, limits=Limits(runs=10, max_failures=0), keep_passing=2)
+    s = go(spec, store, ex)
+    camp_dir = Path(s.evidence_dir)
+    kept = sorted(p.name for p in camp_dir.iterdir())
+    assert kept == ["r000004", "r000009", "r000010"]
+    assert (camp_dir / "r000004" / "output.log").read_bytes() == b"the failure output\n"
+    fail = store.run(f"{s.campaign_id}:4")
+    assert fail.output_tail == b"the failure output\n"
+    assert fail.evidence_path == "c1/r000004"
+
+
+def test_output_tail_is_last_64k(tmp_path: Path, store: Store) -> None:
+    big = b"".join(b"line %06d\n" % i for i in range(20000))
+    ex = FakeExecutor(lambda a: (1, big))
+    s = go(make_spec(tmp_path, jobs=1, limits=Limits(runs=1, max_failures=0)), store, ex)
+    run = store.run(f"{s.campaign_id}:1")
+    assert run.output_tail is not None and len(run.output_tail) == 64 * 1024
+    assert big.endswith(run.output_tail)
+
+
+def test_evidence_cap_drops_logs_but_counts_go_on(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(lambda a: (1, b"x" * 1000))
+    progress = NullProgress()
+    spec = make_spec(tmp_path, jobs=1, limits=Limits(runs=10, max_failures=0), max_evidence=3500)
+    s = hunt(spec, store, ex, progress)
+    assert s.failures == 10
+    kept = [r for r in store.runs(s.campaign_id) if r.evidence_path]
+    assert len(kept) == 3
+    assert s.evidence_cap_reached
+    assert sum("evidence cap" in n for n in progress.notices) == 1  # told once
+
+
+def test_signatures_cluster_and_are_counted(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(
+        lambda a: (-11, b"") if a.seq % 3 == 0 else ((2, b"") if a.seq % 5 == 0 else (0, b""))
+    )
+    s = go(make_spec(tmp_path, limits=Limits(runs=30, max_failures=0)), store, ex)
+    counts = {title: n for _id, title, n in s.signatures}
+    assert counts["SIGSEGV (-11)"] == 10
+    assert counts["exit 2"] == 4  # 5, 10, 20, 25 (15 and 30 are SIGSEGV)
+
+
+def test_blocks_run_every_variant_once(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(fails_on(set()))
+    spec = make_spec(
+        tmp_path,
+        kind="compare",
+        jobs=1,
+        variants=(Variant("a", ("a",)), Variant("b", ("b",)), Variant("c", ("c",))),
+        limits=Limits(runs=50, max_failures=0),
+        seed=7,
+    )
+    s = go(spec, store, ex)
+    runs = list(store.runs(s.campaign_id))
+    assert len(runs) == 150
+    blocks: dict[int, list[str]] = {}
+    for r in runs:
+        blocks.setdefault(r.block, []).append(r.variant)
+    assert all(sorted(v) == ["a", "b", "c"] for v in blocks.values())
+    orders = {tuple(v) for v in blocks.values()}
+    assert len(orders) > 1  # randomised, not a fixed rotation
+
+
+def test_resume_continues_sequence_and_bound(tmp_path: Path, store: Store) -> None:
+    ex = FakeExecutor(fails_on({6}))
+    spec = make_spec(tmp_path, jobs=1, limits=Limits(runs=20, max_failures=1))
+    first = go(spec, store, ex)
+    assert first.runs == 6
+    ex2 = FakeExecutor(fails_on(set()))
+    second = go(spec, store, ex2, resume=str(first.campaign_id))
+    assert second.campaign_id == first.campaign_id
+    assert second.runs == 20  # the campaign's -n is a total
+    seqs = [r.seq for r in store.runs(first.campaign_id)]
+    assert seqs == list(range(1, 21))
+
+
+def test_interrupt_records_runs_in_flight_as_interrupted(tmp_path: Path, store: Store) -> None:
+    calls = {"n": 0}
+
+    def behaviour(a: Attempt) -> tuple[int | None, bytes]:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            os.kill(os.getpid(), __import__("signal").SIGINT)
+        return (0, b"")
+
+    ex = FakeExecutor(behaviour, delay=0.01)
+    s = go(make_spec(tmp_path, jobs=1, limits=Limits(runs=1000, max_failures=0)), store, ex)
+    assert s.stop_reason == "interrupted"
+    assert s.runs < 1000
+    assert store.campaign(s.campaign_id).state == "interrupted"
+    assert store.integrity_ok()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("no-such-program-xyz",), "command not found: no-such-program-xyz"),
+        (("./missing.sh",), "command not found: ./missing.sh"),
+        (("/",), "/ is a directory, not a command"),
+    ],
+)
+def test_preflight_refuses_unstartable_commands(
+    tmp_path: Path, store: Store, argv: tuple[str, ...], message: str
+) -> None:
+    from flakehunt.campaign.preflight import check_startable
+    from flakehunt.errors import CouldNotStart
+
+    spec = make_spec(tmp_path, variants=(Variant("default", argv),))
+    with pytest.raises(CouldNotStart, match=message):
+        check_startable(spec)
