@@ -13,7 +13,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from tests.helpers import flakehunt, processes_with_env, wait_until
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX process control")

@@ -1,9 +1,10 @@
 """A tiny watcher process that ends our runs if flakehunt itself dies.
 
 flakehunt starts it with a pipe on its stdin and tells it ``+PGID`` when a run
-starts, ``-PGID`` when it ends, and ``=PGID`` when it is left alive on purpose. If the pipe closes without ``bye`` (flakehunt
-was SIGKILLed, or crashed), the guardian TERMs then KILLs every live group and
-every process carrying the session marker, so nothing is orphaned.
+starts, ``-PGID`` when it ends, and ``=PGID`` when it is left alive on purpose.
+If the pipe closes without ``bye`` (flakehunt was SIGKILLed, or crashed), the
+guardian TERMs then KILLs every live group and every process carrying the
+session marker, so nothing is orphaned.
 
 Run as ``python -m flakehunt.execute.guardian MARKER_KEY MARKER_VALUE``.
 """
