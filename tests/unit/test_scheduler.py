@@ -136,11 +136,34 @@ def test_environment_of_each_run(tmp_path: Path, store: Store) -> None:
     assert all(a.cwd == str(tmp_path) for a in seen)
 
 
-def test_fresh_dir_runs_each_attempt_in_its_own_dir(tmp_path: Path, store: Store) -> None:
-    ex = FakeExecutor(fails_on(set()))
-    go(make_spec(tmp_path, fresh_dir=True, limits=Limits(runs=3, max_failures=0)), store, ex)
-    cwds = {a.cwd for a in ex.attempts}
-    assert len(cwds) == 3 and all(c == a.run_dir for a in ex.attempts for c in [a.cwd])
+def test_fresh_dir_runs_each_attempt_in_an_empty_private_dir(tmp_path: Path, store: Store) -> None:
+    seen: list[tuple[str, list[str]]] = []
+
+    def behaviour(a: Attempt) -> tuple[int | None, bytes]:
+        seen.append((a.cwd, os.listdir(a.cwd)))
+        Path(a.cwd, f"junk{a.seq}").write_text("left behind")
+        return (0, b"")
+
+    ex = FakeExecutor(behaviour)
+    go(make_spec(tmp_path, fresh_dir=True, limits=Limits(runs=6, max_failures=0)), store, ex)
+    assert all(listing == [] for _cwd, listing in seen)  # empty at every start
+    assert all(a.cwd == a.run_dir != str(tmp_path) for a in ex.attempts)
+    assert len({a.cwd for a in ex.attempts}) == 2  # one per slot, never shared at once
+
+
+def test_failing_run_keeps_its_scratch_files(tmp_path: Path, store: Store) -> None:
+    def behaviour(a: Attempt) -> tuple[int | None, bytes]:
+        Path(a.run_dir, "core.txt").write_text(f"from run {a.seq}")
+        return (1, b"") if a.seq == 2 else (0, b"")
+
+    s = go(
+        make_spec(tmp_path, jobs=1, limits=Limits(runs=3, max_failures=0)),
+        store,
+        FakeExecutor(behaviour),
+    )
+    kept = Path(s.evidence_dir) / "r000002" / "scratch" / "core.txt"
+    assert kept.read_text() == "from run 2"
+    assert not (Path(s.evidence_dir) / "slot0").exists()  # scratch of the slots removed
 
 
 def test_logs_kept_for_failures_and_last_passing(tmp_path: Path, store: Store) -> None:
@@ -149,7 +172,7 @@ def test_logs_kept_for_failures_and_last_passing(tmp_path: Path, store: Store) -
     s = go(spec, store, ex)
     camp_dir = Path(s.evidence_dir)
     kept = sorted(p.name for p in camp_dir.iterdir())
-    assert kept == ["r000004", "r000009", "r000010"]
+    assert kept == ["r000004", "r000009.log", "r000010.log"]
     assert (camp_dir / "r000004" / "output.log").read_bytes() == b"the failure output\n"
     fail = store.run(f"{s.campaign_id}:4")
     assert fail.output_tail == b"the failure output\n"

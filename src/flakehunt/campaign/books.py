@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +63,7 @@ class Books:
             sched.campaign_uuid,
             spec.title,
             spec.kind,
-            evidence_dir=str(sched.files.campaign_dir),
+            evidence_dir=sched.files.campaign_dir,
         )
         self.per = {
             v.name: VariantCounts(before[v.name].runs, before[v.name].failures)
@@ -121,8 +122,8 @@ class Books:
         if summary.first_failure is None:
             summary.first_failure = f"{s.campaign_id}:{f.row['seq']}"
             if f.row["evidence_path"]:
-                summary.first_failure_log = str(
-                    s.files.evidence_root / f.row["evidence_path"] / "output.log"
+                summary.first_failure_log = os.path.join(
+                    s.files.evidence_dir(f.row["evidence_path"]), "output.log"
                 )
 
     def snapshot(self) -> Snapshot:

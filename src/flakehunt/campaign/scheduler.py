@@ -15,7 +15,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from flakehunt.campaign.books import Books, CampaignSummary, Finished
 from flakehunt.campaign.classify import Rules, classify, compile_regex, read_tail
@@ -63,12 +62,13 @@ class Scheduler:
             ignore_regex=compile_regex(spec.ignore_regex),
         )
         self.files = RunFiles(
-            Path(evidence_root),
+            evidence_root,
             campaign_id,
             keep_passing=spec.keep_passing,
             max_evidence=spec.max_evidence,
         )
         env = dict(os.environ if base_env is None else base_env)
+        env.update(executor.marker_env())
         self._variant_env = {
             v.name: {**env, **dict(v.env), "FLAKEHUNT_CAMPAIGN": str(campaign_id)}
             for v in spec.variants
@@ -149,9 +149,10 @@ class Scheduler:
 
     def _slot(self, slot: int) -> None:
         try:
+            scratch = self.files.slot_scratch(slot)
             while (nxt := self._next(slot)) is not None:
                 variant, block, seq = nxt
-                paths = self.files.create(seq)
+                paths = self.files.paths(seq, scratch)
                 attempt = self._attempt(variant, block, seq, slot, paths)
                 self._hook(self.spec.hooks.prepare, attempt)
                 result = self.executor.execute(attempt)
@@ -199,15 +200,14 @@ class Scheduler:
         evidence: str | None = None
         label = status_label(result.returncode, result.platform)
         if outcome is Outcome.PASS:
-            self.files.passed(paths)
-            evidence = paths.relative if self.spec.keep_passing else None
+            evidence = self.files.passed(a.seq, paths)
         elif outcome in (Outcome.INTERRUPTED, Outcome.COULD_NOT_START):
             self.files.discard(paths)
         else:
             tail = read_tail(a.log_path)
             s = signature_for(outcome, result.returncode, result.platform, tail)
             sig = (s.id, s.title)
-            evidence = paths.relative if self.files.failed(paths) else None
+            evidence = self.files.failed(a.seq, paths)
         if result.timed_out:
             label = f"timeout after {a.timeout:g}s" + (f", {label}" if result.returncode else "")
         note = result.start_error
@@ -286,7 +286,7 @@ class Scheduler:
             self.executor.close()
         finally:
             self._hook(spec.hooks.conclude, None)
-        self.files.remove_empty_campaign_dir()
+        self.files.finish()
         summary = books.finish(self.store.signature_counts(self.campaign_id))
         self.progress.close(books.snapshot())
         return summary

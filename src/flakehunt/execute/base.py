@@ -18,6 +18,9 @@ class Executor(Protocol):
     def start(self) -> None:
         """Prepare to run (start guards, watchdogs, connections)."""
 
+    def marker_env(self) -> dict[str, str]:
+        """Variables every attempt's environment must carry for this executor."""
+
     def execute(self, attempt: Attempt) -> AttemptResult:
         """Run one attempt to its end and report what happened."""
 

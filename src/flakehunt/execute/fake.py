@@ -32,6 +32,10 @@ class FakeExecutor:
         """Note that the scheduler started us."""
         self.started = True
 
+    def marker_env(self) -> dict[str, str]:
+        """No marker: fake runs are not processes."""
+        return {}
+
     def execute(self, attempt: Attempt) -> AttemptResult:
         """Return the programmed result of *attempt* and write its output to the log."""
         with self._lock:

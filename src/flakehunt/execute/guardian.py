@@ -1,10 +1,12 @@
 """A tiny watcher process that ends our runs if flakehunt itself dies.
 
-flakehunt starts it with a pipe on its stdin and tells it ``+PGID`` when a run
-starts, ``-PGID`` when it ends, and ``=PGID`` when it is left alive on purpose.
-If the pipe closes without ``bye`` (flakehunt was SIGKILLed, or crashed), the
-guardian TERMs then KILLs every live group and every process carrying the
-session marker, so nothing is orphaned.
+flakehunt starts it with a pipe on its stdin. Every run carries the session
+marker in its environment (``FLAKEHUNT_SESSION``), and so does every
+descendant that does not scrub its environment; if the pipe closes without
+``bye`` (flakehunt was SIGKILLed, or crashed), the guardian TERMs the process
+groups of the marked processes, then KILLs whatever carries the marker.
+Per-run messages would cost two writes per run; only the exceptions are sent:
+``=PGID`` for a run left alive on purpose (``--no-kill``), spared by the sweep.
 
 Run as ``python -m flakehunt.execute.guardian MARKER_KEY MARKER_VALUE``.
 """
@@ -17,8 +19,14 @@ import sys
 import time
 
 
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None  # gone meanwhile
+
+
 def _serve(marker: tuple[str, str]) -> int:
-    groups: set[int] = set()
     spared: set[int] = set()  # runs left alive on purpose (--no-kill)
     buf = b""
     fd = sys.stdin.fileno()
@@ -32,17 +40,13 @@ def _serve(marker: tuple[str, str]) -> int:
         for line in lines:
             if line == b"bye":
                 clean = True
-            elif line[:1] == b"+":
-                groups.add(int(line[1:]))
-            elif line[:1] == b"-":
-                groups.discard(int(line[1:]))
             elif line[:1] == b"=":
-                groups.discard(int(line[1:]))
                 spared.add(int(line[1:]))
     if clean:
         return 0
-    from flakehunt.execute.posix import kill_group, kill_marked
+    from flakehunt.execute.posix import kill_group, kill_marked, marked_pids
 
+    groups = {g for p in marked_pids([marker]) if (g := _pgid(p)) is not None} - spared
     for pgid in groups:
         kill_group(pgid, signal.SIGTERM)
     time.sleep(1.0)

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flakehunt.campaign.model import Attempt, AttemptResult, Rusage
@@ -51,6 +52,8 @@ class LocalExecutor:
         self._interrupting = False
         self._watchdog: Watchdog | None = None
         self.left_running: list[int] = []
+        self._cwd = os.getcwd()
+        self._real_cwd = os.path.realpath(self._cwd)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -66,6 +69,10 @@ class LocalExecutor:
                 start_new_session=True,
                 env={**os.environ, SESSION_KEY: ""},
             )
+
+    def marker_env(self) -> dict[str, str]:
+        """The session marker by which the guardian and sweeps find our processes."""
+        return {SESSION_KEY: self.session}
 
     def close(self) -> None:
         """End whatever is left, then dismiss the guardian politely."""
@@ -94,26 +101,34 @@ class LocalExecutor:
 
     def execute(self, attempt: Attempt) -> AttemptResult:
         """Run *attempt* to its end (or abandon it under ``--no-kill``)."""
-        env = dict(attempt.env)
-        env[SESSION_KEY] = self.session
+        env = attempt.env
+        if env.get(SESSION_KEY) != self.session:  # the scheduler adds it; others may not
+            env = {**env, SESSION_KEY: self.session}
         started = time.time()
         t0 = time.monotonic()
         try:
             log_fd = os.open(attempt.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as exc:
             return self._not_started(attempt, started, f"cannot create log: {exc.strerror}")
+        if self._interrupting:
+            os.close(log_fd)
+            return self._not_started(attempt, started, None, interrupted=True)
         try:
-            with self._lock:
-                if self._interrupting:
-                    return self._not_started(attempt, started, None, interrupted=True)
-                pid = self._spawn(attempt, env, log_fd)
-                running = _Running(attempt, pid)
-                self._running[pid] = running
+            # Spawn outside the lock: slots must not wait for each other's fork.
+            pid = self._spawn(attempt, env, log_fd)
         except OSError as exc:
             return self._not_started(attempt, started, _start_error(attempt, exc))
         finally:
             os.close(log_fd)
-        self._tell_guardian(f"+{pid}")
+        running = _Running(attempt, pid)
+        with self._lock:
+            self._running[pid] = running
+            late = self._interrupting
+        if late:
+            # interrupt() ran between our check and our registration: it could
+            # not see this run, so end it ourselves.
+            running.interrupted = True
+            posix.kill_group(pid, signal.SIGTERM)
         if attempt.timeout is not None and self._watchdog is not None:
             if attempt.no_kill:
                 return self._wait_no_kill(running, started, t0)
@@ -133,7 +148,6 @@ class LocalExecutor:
                 posix.reap_group(pid)
         with self._lock:
             self._running.pop(pid, None)
-        self._tell_guardian(f"-{pid}")
         return AttemptResult(
             attempt=attempt,
             started=started,
@@ -148,8 +162,8 @@ class LocalExecutor:
             rusage=Rusage(max_rss_kb=ru.ru_maxrss, user_cpu=ru.ru_utime, sys_cpu=ru.ru_stime),
         )
 
-    def _spawn(self, attempt: Attempt, env: dict[str, str], log_fd: int) -> int:
-        if os.path.realpath(attempt.cwd) == os.path.realpath(os.getcwd()):
+    def _spawn(self, attempt: Attempt, env: Mapping[str, str], log_fd: int) -> int:
+        if attempt.cwd == self._cwd or os.path.realpath(attempt.cwd) == self._real_cwd:
             # posix_spawnp: no Python-level fork machinery; ~2x cheaper than Popen.
             return os.posix_spawnp(
                 attempt.argv[0],
@@ -193,7 +207,7 @@ class LocalExecutor:
                 with self._lock:
                     self._running.pop(running.pid, None)
                     self.left_running.append(running.pid)
-                self._tell_guardian(f"={running.pid}")
+                self._tell_guardian(f"={running.pid}")  # spare it if we die
                 return AttemptResult(
                     attempt=attempt,
                     started=started,
@@ -212,7 +226,6 @@ class LocalExecutor:
             delay = min(delay * 2, 0.05)
         with self._lock:
             self._running.pop(running.pid, None)
-        self._tell_guardian(f"-{running.pid}")
         return AttemptResult(
             attempt=attempt,
             started=started,
