@@ -258,6 +258,8 @@ def _from_names(names: tuple[Named, ...], *, fast_fail_code: int | None) -> list
 def _boost(platform: str | None, r: Reading) -> int:
     if not platform:
         return 0
+    if r.kind is Kind.EXIT:  # every platform has plain exit codes
+        return 100
     windows = platform.lower() == "windows"
     if (r.kind in WINDOWS_KINDS) == windows:
         if not windows and r.platform and r.platform != (
