@@ -11,6 +11,8 @@ from flakehunt.status import ExitStatus
 from flakehunt.triage import signals
 from flakehunt.triage.decode import Kind, decode, status_label
 
+CFG = "FAST_FAIL_GUARD_ICALL_CHECK_FAILURE"
+
 # value as typed -> (kind, value, name) of the first reading
 FIRST_READING = [
     (3221225477, (Kind.NTSTATUS, 0xC0000005, "STATUS_ACCESS_VIOLATION")),
@@ -35,14 +37,14 @@ FIRST_READING = [
     ("E_FAIL", (Kind.HRESULT, 0x80004005, "E_FAIL")),
     ("ERROR_ACCESS_DENIED", (Kind.WIN32, 5, "ERROR_ACCESS_DENIED")),
     ("0xE06D7363", (Kind.NTSTATUS, 0xE06D7363, "MSVC_CPP_EXCEPTION")),
-    ("FAST_FAIL_GUARD_ICALL_CHECK_FAILURE", (Kind.FAST_FAIL, 10, "FAST_FAIL_GUARD_ICALL_CHECK_FAILURE")),
+    ("FAST_FAIL_GUARD_ICALL_CHECK_FAILURE", (Kind.FAST_FAIL, 10, CFG)),
     (3, (Kind.EXIT, 3, "")),
     (0, (Kind.EXIT, 0, "")),
     (35584, (Kind.WAIT_STATUS, 35584, "")),
 ]
 
 
-@pytest.mark.parametrize(("value", "expected"), FIRST_READING, ids=[str(v) for v, _ in FIRST_READING])
+@pytest.mark.parametrize(("value", "expected"), FIRST_READING, ids=str)
 def test_first_reading(value, expected):
     r = decode(value)[0]
     assert (r.kind, r.value, r.name) == expected
@@ -102,7 +104,10 @@ def test_unknown_large_value_shows_its_structure():
     assert r.details["facility"].startswith("0x0FF") and r.details["code"] == "0x0123"
 
 
-@pytest.mark.parametrize("bad", ["bogus", "0xZZ", "", "12.5", "0x1FFFFFFFF", "-2147483649", "SIGNOPE"])
+BAD = ["bogus", "0xZZ", "", "12.5", "0x1FFFFFFFF", "-2147483649", "SIGNOPE"]
+
+
+@pytest.mark.parametrize("bad", BAD)
 def test_unparseable_value_names_the_accepted_forms(bad):
     with pytest.raises(InputError) as err:
         decode(bad)
@@ -132,7 +137,7 @@ STATUS_LABELS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "label"), STATUS_LABELS, ids=[l for _, l in STATUS_LABELS])
+@pytest.mark.parametrize(("args", "label"), STATUS_LABELS, ids=[c[1] for c in STATUS_LABELS])
 def test_status_label(args, label):
     assert status_label(*args) == label
 
@@ -142,7 +147,7 @@ def test_status_label_with_fast_fail_code():
     assert label == "0xC0000409 STATUS_STACK_BUFFER_OVERRUN (FAST_FAIL_GUARD_ICALL_CHECK_FAILURE)"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="compares with Linux's signal module")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="compares with Linux's signals")
 def test_fixed_linux_table_matches_the_running_signal_module():
     import signal
 

@@ -23,7 +23,7 @@ _CLASS_PART = re.compile(r"^[A-Z]")
 
 
 @dataclass(frozen=True)
-class TestFailure:
+class FailedTest:
     """One failing test: its id, how it failed, and the runner's message."""
 
     id: str
@@ -36,7 +36,7 @@ class JUnitReport:
     """What a JUnit file says: how many tests ran and which failed."""
 
     tests: int = 0
-    failures: tuple[TestFailure, ...] = field(default_factory=tuple)
+    failures: tuple[FailedTest, ...] = field(default_factory=tuple)
 
     @property
     def failing_ids(self) -> tuple[str, ...]:
@@ -48,7 +48,7 @@ class JUnitReport:
         return tuple(seen)
 
 
-def test_id(classname: str, name: str, file: str = "", pytest: bool = False) -> str:
+def case_id(classname: str, name: str, file: str = "", pytest: bool = False) -> str:
     """Return the id people use for a test: ``tests/test_x.py::test_y`` or ``Class.name``."""
     if not classname:
         return name
@@ -70,9 +70,9 @@ class _Reader:
     def __init__(self) -> None:
         self.suites: list[str] = []
         self.tests = 0
-        self.failures: list[TestFailure] = []
+        self.failures: list[FailedTest] = []
         self.case: tuple[str, str, str] | None = None
-        self.case_id = ""
+        self.current = ""
         self.failed_kinds: list[tuple[str, str]] = []
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
@@ -81,11 +81,11 @@ class _Reader:
         elif tag == "testcase":
             self.tests += 1
             pytest = bool(self.suites) and self.suites[0] == "pytest"
-            self.case_id = test_id(
+            self.current = case_id(
                 attrs.get("classname", ""), attrs.get("name", ""), attrs.get("file", ""), pytest
             )
             self.failed_kinds = []
-        elif self.case_id and (tag in FAILED_TAGS or tag in FLAKY_TAGS):
+        elif self.current and (tag in FAILED_TAGS or tag in FLAKY_TAGS):
             kind = "flaky" if tag in FLAKY_TAGS else tag
             message = attrs.get("message", "") or attrs.get("type", "")
             self.failed_kinds.append((kind, message.strip().splitlines()[0] if message else ""))
@@ -95,8 +95,8 @@ class _Reader:
             self.suites.pop()
         elif tag == "testcase":
             for kind, message in self.failed_kinds:
-                self.failures.append(TestFailure(self.case_id, kind, message))
-            self.case_id = ""
+                self.failures.append(FailedTest(self.current, kind, message))
+            self.current = ""
             self.failed_kinds = []
 
 
@@ -135,7 +135,7 @@ def read_junit(path: str | Path) -> JUnitReport:
     if not p.exists():
         raise NotFound(f"no JUnit file at {p}", "did the run write it? check --junit PATH")
     tests = 0
-    failures: list[TestFailure] = []
+    failures: list[FailedTest] = []
     for f in _files(p):
         try:
             data = f.read_bytes()

@@ -149,6 +149,6 @@ def signature_summary(counts: Mapping[Signature, int] | Mapping[str, int], limit
     shown = [f"{title} x{n}" for title, n in items[:limit]]
     if len(items) > limit:
         rest = sum(n for _, n in items[limit:])
-        shown.append(f"{len(items) - limit} more x{rest}")
+        shown.append(f"{len(items) - limit} more ({rest} runs)")
     noun = "distinct failure" if len(items) == 1 else "distinct failures"
     return f"{len(items)} {noun}: " + SEP.join(shown)
