@@ -78,6 +78,7 @@ def test_signature_regex_overrides_builtin_patterns():
     assert fingerprint(tail, rx) == "build-<n>"
     assert fingerprint(tail, re.compile(r"no such line")) == ""
     assert fingerprint(tail, re.compile(r"STEP \S+")) == "STEP build-<n>"
+    assert fingerprint(tail, re.compile(rb"STEP (\S+) FAILED")) == "build-<n>"
 
 
 def test_normalize_keeps_words_with_digits_and_source_lines():

@@ -147,7 +147,16 @@ def decode_tail(output_tail: bytes) -> list[str]:
     return [_ANSI.sub("", line).rstrip() for line in lines]
 
 
-def fingerprint(output_tail: bytes, signature_regex: re.Pattern[str] | None = None) -> str:
+def as_text_pattern(rx: re.Pattern[str] | re.Pattern[bytes]) -> re.Pattern[str]:
+    """Return *rx* as a str pattern (callers may compile --signature-regex as bytes)."""
+    if isinstance(rx.pattern, bytes):
+        return re.compile(rx.pattern.decode("utf-8", errors="replace"), rx.flags & ~re.ASCII)
+    return rx  # type: ignore[return-value]
+
+
+def fingerprint(
+    output_tail: bytes, signature_regex: re.Pattern[str] | re.Pattern[bytes] | None = None
+) -> str:
     """Return the normalised telling line of *output_tail*, or "" if none is found.
 
     With *signature_regex*, its first capture group (or whole match) on the
@@ -155,8 +164,9 @@ def fingerprint(output_tail: bytes, signature_regex: re.Pattern[str] | None = No
     """
     lines = decode_tail(output_tail)
     if signature_regex is not None:
+        rx = as_text_pattern(signature_regex)
         for line in lines:
-            m = signature_regex.search(line)
+            m = rx.search(line)
             if m:
                 return normalize(m.group(1) if m.re.groups else m.group(0))
         return ""

@@ -107,7 +107,7 @@ def signature_for(
     platform: str,
     output_tail: bytes,
     *,
-    signature_regex: re.Pattern[str] | None = None,
+    signature_regex: re.Pattern[str] | re.Pattern[bytes] | None = None,
     junit_failures: Sequence[str] = (),
     oom: bool = False,
     start_error: str | None = None,
