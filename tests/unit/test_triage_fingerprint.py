@@ -63,6 +63,18 @@ CHOICE = [
     ("x.c:7:12: runtime error: signed integer overflow: 2147483647 + 1\n",
      "x.c:7:12: runtime error: signed integer overflow: <n> + <n>"),
     ("\x1b[31merror:\x1b[0m build failed at 12:01:02\n", "error: build failed at <time>"),
+    ('Exception in thread "main" java.lang.IllegalStateException: closed after 17 tasks\n'
+     "\tat Foo.bar(Foo.java:12)\n",
+     'Exception in thread "main" java.lang.IllegalStateException: closed after <n> tasks'),
+    ("fatal error: concurrent map writes\n\ngoroutine 1 [running]:\n",
+     "fatal error: concurrent map writes"),
+    ("x.c:(.text+0x5): undefined reference to `foo'\ncollect2: error: ld returned 1\n",
+     "x.c:(.text+<addr>): undefined reference to `foo'"),
+    ("Fatal Python error: Segmentation fault\n\nCurrent thread 0x00007f12 (most recent):\n",
+     "Fatal Python error: Segmentation fault"),
+    ("AddressSanitizer:DEADLYSIGNAL\n==77==ERROR: AddressSanitizer: SEGV on unknown address 0x0"
+     " (pc 0x5581 T0)\n",
+     "==<n>==ERROR: AddressSanitizer: SEGV on unknown address <addr> (pc <addr> T0)"),
     ("all good\nnothing to see\n", ""),
 ]
 

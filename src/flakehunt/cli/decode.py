@@ -44,7 +44,7 @@ def render_text(results: Sequence[tuple[str, Sequence[Any]]]) -> str:
                                        subsequent_indent="     "))
             extra = {k: v for k, v in r.details.items() if k not in ("hex", "unsigned", "signed")}
             if extra:
-                lines.append("     " + " · ".join(f"{k} {v}" for k, v in extra.items()))
+                lines.append("     " + " · ".join(f"{k}: {v}" for k, v in extra.items()))
             if r.aliases:
                 lines.append("     also named " + ", ".join(r.aliases))
         blocks.append("\n".join(lines))
@@ -99,7 +99,9 @@ def decode_cmd(values: tuple[str, ...], as_json: bool, platform: str | None) -> 
 
     VALUE is decimal (3221225477, -1073741819, 139, -11), hex (0xC0000005,
     C0000005) or a name (STATUS_ACCESS_VIOLATION, SIGSEGV, ERROR_ACCESS_DENIED,
-    E_FAIL, FAST_FAIL_GUARD_ICALL_CHECK_FAILURE). Negative numbers need `--`
+    E_FAIL, FAST_FAIL_GUARD_ICALL_CHECK_FAILURE). Negative numbers may be
+    given as they are: flakehunt decode -1073741819. Exits 2 if a value cannot
+    be read, before printing anything.
     """
     from flakehunt.errors import UsageError
 
