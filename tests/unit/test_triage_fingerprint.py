@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flakehunt.triage.fingerprint import fingerprint, normalize
+from flakehunt.triage.fingerprint import decode_tail, find_line, fingerprint, normalize
 
 CASES = Path(__file__).parents[1] / "data" / "triage" / "same_signature.txt"
 
@@ -102,3 +102,10 @@ def test_normalize_keeps_words_with_digits_and_source_lines():
 def test_undecodable_bytes_and_crlf_do_not_break_fingerprints():
     tail = b"\xff\xfe junk\r\nerror: bad \xe9 thing 5\r\n"
     assert fingerprint(tail) == "error: bad \ufffd thing <n>"
+
+
+def test_keyword_prefilter_finds_what_a_full_scan_finds():
+    tails = [tail for tail, _ in CHOICE] + [line for block in BLOCKS for line in block]
+    for tail in tails:
+        lines = decode_tail(f"noise 1\n{tail}\nnoise 2\n".encode())
+        assert find_line(lines) == find_line(lines, prefilter=False), tail

@@ -52,14 +52,17 @@ def _is_sigkill(returncode: int | None, platform: str) -> bool:
 
 
 def failure_kind(
-    outcome: Outcome, returncode: int | None, platform: str, tail_text: str, *, oom: bool = False
+    outcome: Outcome, returncode: int | None, platform: str, tail: bytes, *, oom: bool = False
 ) -> str:
     """Return the kind of a failure: fail, timeout, could-not-start, signal, crash or oom."""
     if outcome is Outcome.TIMEOUT:
         return "timeout"  # our own kill: its status says nothing about the failure
     if outcome is Outcome.COULD_NOT_START:
         return "could-not-start"
-    if oom or (_is_sigkill(returncode, platform) and _OOM_HINT.search(tail_text)):
+    if oom or (
+        _is_sigkill(returncode, platform)
+        and _OOM_HINT.search(tail[-8192:].decode("utf-8", errors="replace"))
+    ):
         return "oom"
     if returncode is not None:
         if platform.lower() == "windows" and (returncode & 0xFFFFFFFF) >> 30 == 3:
@@ -122,8 +125,7 @@ def signature_for(
     not start; *fast_fail_code* comes from a crash dump's exception record.
     """
     fp = fingerprint(output_tail, signature_regex)
-    tail_text = output_tail[-8192:].decode("utf-8", errors="replace")
-    kind = failure_kind(outcome, returncode, platform, tail_text, oom=oom)
+    kind = failure_kind(outcome, returncode, platform, output_tail, oom=oom)
     tests = tuple(sorted(set(junit_failures)))
     label = status_label(returncode, platform, fast_fail_code=fast_fail_code)
     status = _status_key(kind, returncode, platform)
