@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from flakehunt.errors import FormatError, NotFound
-from flakehunt.triage.junit import case_id, failing_tests, parse_junit, read_junit
+from flakehunt.triage.junit import (
+    case_id,
+    failing_tests,
+    failures_for_run,
+    parse_junit,
+    read_junit,
+)
 
 DATA = Path(__file__).parents[1] / "data" / "triage" / "junit"
 
@@ -84,3 +90,23 @@ def test_missing_file_is_not_found(tmp_path):
 )
 def test_ids(classname, name, file, pytest_shape, expected):
     assert case_id(classname, name, file, pytest_shape) == expected
+
+
+def test_failures_for_run_never_raises_and_ignores_a_stale_file(tmp_path):
+    import os
+    import shutil
+    import time
+
+    f = tmp_path / "out.xml"
+    assert failures_for_run(f)[0] == () and "no JUnit file" in failures_for_run(f)[1]
+    shutil.copy(DATA / "go-junit-report.xml", f)
+    now = time.time()
+    assert failures_for_run(f, started=now - 5) == (
+        ("example.com/flaky/store.TestConcurrentWrite",), ""
+    )
+    os.utime(f, (now - 100, now - 100))
+    ids, problem = failures_for_run(f, started=now)
+    assert ids == () and "older than the run" in problem
+    shutil.copy(DATA / "truncated.xml", f)
+    ids, problem = failures_for_run(f)
+    assert ids == () and "not well-formed" in problem

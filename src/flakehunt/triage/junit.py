@@ -15,7 +15,7 @@ import xml.parsers.expat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flakehunt.errors import FormatError, NotFound
+from flakehunt.errors import FlakehuntError, FormatError, NotFound
 
 FAILED_TAGS = frozenset({"failure", "error"})
 FLAKY_TAGS = frozenset({"flakyFailure", "flakyError", "rerunFailure", "rerunError"})
@@ -150,3 +150,21 @@ def read_junit(path: str | Path) -> JUnitReport:
 def failing_tests(path: str | Path) -> tuple[str, ...]:
     """Return the ids of the tests that failed according to the JUnit file(s) at *path*."""
     return read_junit(path).failing_ids
+
+
+def failures_for_run(path: str | Path, started: float | None = None) -> tuple[tuple[str, ...], str]:
+    """Return (failing test ids, problem) for one run; never raises.
+
+    *started* is the run's start (epoch seconds): a file older than that was
+    left by an earlier run (this one crashed before writing its own), so its
+    tests are not blamed on this run. ``problem`` is "" when the file was read.
+    """
+    p = Path(path)
+    try:
+        if started is not None and p.is_file() and p.stat().st_mtime < started - 1.0:
+            return (), f"{p} is older than the run (not rewritten by it)"
+        return read_junit(p).failing_ids, ""
+    except FlakehuntError as exc:
+        return (), str(exc)
+    except OSError as exc:
+        return (), f"cannot read {p}: {exc.strerror}"
