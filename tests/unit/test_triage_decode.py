@@ -161,3 +161,24 @@ def test_bsd_table_differs_where_macos_differs():
     assert signals.signal_name(30, "darwin") == "SIGUSR1"
     assert signals.signal_number("SIGINFO", "macos") == 29
     assert signals.signal_name(35, "linux") == "SIGRTMIN+1"
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.integers(min_value=0x10000, max_value=0xFFFFFF00))
+def test_signed_unsigned_and_hex_spellings_read_the_same(u):
+    signed = u - (1 << 32) if u & 0x80000000 else u
+    spellings = [u, signed, str(u), str(signed), f"0x{u:08X}", f"0x{u:x}"]
+    if any(c in "abcdef" for c in f"{u:x}"):  # bare digits-only hex reads as decimal
+        spellings.append(f"{u:x}")
+    firsts = {(decode(s)[0].kind, decode(s)[0].value, decode(s)[0].name) for s in spellings}
+    assert len(firsts) == 1
+    assert status_label(u, "windows") == status_label(signed, "windows")
+
+
+@given(st.integers(min_value=-(2**31), max_value=2**32 - 1))
+def test_every_32_bit_value_has_a_reading_and_a_label(v):
+    assert decode(v)
+    assert status_label(v, "windows") and status_label(v, "posix")
