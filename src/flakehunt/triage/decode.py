@@ -203,8 +203,7 @@ def _from_number(v: int, *, fast_fail_code: int | None) -> list[tuple[int, Readi
             out.append((50, win32_reading(v)))
         out.append((40, _exit_reading(v)))
     if u > 0xFFFF:
-        named_nt = u in nt
-        if named_nt:
+        if u in nt:
             out.append((95, ntstatus_reading(u, fast_fail_code=fast_fail_code)))
         if u in hres:
             out.append((92, hresult_reading(u)))
@@ -303,10 +302,12 @@ def status_label(
         u = returncode & 0xFFFFFFFF
         if u <= 0xFFFF:
             return f"exit {u}"
-        for r in _from_number(returncode, fast_fail_code=fast_fail_code):
-            if r[1].kind in (Kind.NTSTATUS, Kind.HRESULT) and r[1].name:
-                label = r[1].label
-                if fast_fail_code is not None and r[1].kind is Kind.NTSTATUS:
+        scored = _from_number(returncode, fast_fail_code=fast_fail_code)
+        ranked = sorted(scored, key=lambda sr: -sr[0])
+        for _score, r in ranked:
+            if r.kind in (Kind.NTSTATUS, Kind.HRESULT) and r.name:
+                label = r.label
+                if fast_fail_code is not None and r.kind is Kind.NTSTATUS:
                     label += f" ({fast_fail_reading(fast_fail_code).name or fast_fail_code})"
                 return label
         return f"0x{u:08X}"
