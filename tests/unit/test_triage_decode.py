@@ -161,6 +161,8 @@ def test_bsd_table_differs_where_macos_differs():
     assert signals.signal_name(30, "darwin") == "SIGUSR1"
     assert signals.signal_number("SIGINFO", "macos") == 29
     assert signals.signal_name(35, "linux") == "SIGRTMIN+1"
+    names = ("SIGRTMIN+1", "SIGRTMAX-2", "RTMIN+99")
+    assert [signals.signal_number(n, "linux") for n in names] == [35, 62, None]
 
 
 from hypothesis import given  # noqa: E402

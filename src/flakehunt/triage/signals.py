@@ -10,6 +10,7 @@ compare the table of the OS they run on with Python's ``signal`` module.
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 
@@ -70,6 +71,7 @@ DESCRIPTIONS: dict[str, str] = {
     "SIGSYS": "bad system call: blocked by seccomp or not implemented",
 }
 
+_REALTIME = re.compile(r"SIGRT(MIN|MAX)([+-]\d+)?")
 MACOS_PLATFORMS = ("darwin", "macos", "freebsd", "openbsd", "netbsd", "bsd")
 
 
@@ -120,6 +122,11 @@ def signal_number(name: str, platform: str = "posix") -> int | None:
     table = BSD if which == "bsd" else LINUX
     for num, known in table.items():
         if known == upper:
+            return num
+    m = _REALTIME.fullmatch(upper)
+    if which == "linux" and m:
+        num = (LINUX_RTMIN if m.group(1) == "MIN" else LINUX_RTMAX) + int(m.group(2) or 0)
+        if LINUX_RTMIN <= num <= LINUX_RTMAX:
             return num
     return None
 
