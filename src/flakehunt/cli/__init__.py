@@ -18,6 +18,7 @@ from flakehunt import __version__
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("flakehunt.cli.run", "run", "Run a command repeatedly until a stop rule."),
     "history": ("flakehunt.cli.history", "history", "List recorded campaigns."),
+    "decode": ("flakehunt.cli.decode", "decode_cmd", "Name exit statuses: NTSTATUS, signal, 128+N"),
     "show": ("flakehunt.cli.history", "show", "Show a campaign's summary, or one run in full."),
     "failures": ("flakehunt.cli.history", "failures", "List failed runs, by signature."),
 }
