@@ -148,7 +148,7 @@ def test_fresh_dir_runs_each_attempt_in_an_empty_private_dir(tmp_path: Path, sto
     go(make_spec(tmp_path, fresh_dir=True, limits=Limits(runs=6, max_failures=0)), store, ex)
     assert all(listing == [] for _cwd, listing in seen)  # empty at every start
     assert all(a.cwd == a.run_dir != str(tmp_path) for a in ex.attempts)
-    assert len({a.cwd for a in ex.attempts}) == 2  # one per slot, never shared at once
+    assert len({a.cwd for a in ex.attempts}) <= 2  # one per slot, never shared at once
 
 
 def test_failing_run_keeps_its_scratch_files(tmp_path: Path, store: Store) -> None:

@@ -26,6 +26,7 @@ from flakehunt.campaign.spec import CampaignSpec, Variant
 from flakehunt.execute.base import Executor
 from flakehunt.record.store import Store
 from flakehunt.triage.decode import status_label
+from flakehunt.triage.junit import failures_for_run
 from flakehunt.triage.signature import signature_for
 
 SHELL_HOOK_TIMEOUT = 3600.0
@@ -67,6 +68,7 @@ class Scheduler:
             keep_passing=spec.keep_passing,
             max_evidence=spec.max_evidence,
         )
+        self._signature_regex = compile_regex(spec.signature_regex)
         env = dict(os.environ if base_env is None else base_env)
         env.update(executor.marker_env())
         self._variant_env = {
@@ -163,6 +165,12 @@ class Scheduler:
         finally:
             self._results.put(None)
 
+    def _junit_failures(self, a: Attempt, started: float) -> tuple[str, ...]:
+        if not self.spec.junit:
+            return ()
+        ids, _problem = failures_for_run(os.path.join(a.cwd, self.spec.junit), started)
+        return ids
+
     def _apply_stop_rules(self, f: Finished) -> None:
         # Decided here, before this slot takes another attempt: in the story's
         # mode (stop at the first failure) one more build would overwrite the
@@ -201,13 +209,21 @@ class Scheduler:
         label = status_label(result.returncode, result.platform)
         if outcome is Outcome.PASS:
             evidence = self.files.passed(a.seq, paths)
-        elif outcome in (Outcome.INTERRUPTED, Outcome.COULD_NOT_START):
+        elif outcome is Outcome.INTERRUPTED:
             self.files.discard(paths)
         else:
-            tail = read_tail(a.log_path)
-            s = signature_for(outcome, result.returncode, result.platform, tail)
+            tail = read_tail(a.log_path) if outcome is not Outcome.COULD_NOT_START else None
+            s = signature_for(
+                outcome, result.returncode, result.platform, tail or b"",
+                signature_regex=self._signature_regex,
+                junit_failures=self._junit_failures(a, result.started),
+                start_error=result.start_error,
+            )
             sig = (s.id, s.title)
-            evidence = self.files.failed(a.seq, paths)
+            if outcome is Outcome.COULD_NOT_START:
+                self.files.discard(paths)
+            else:
+                evidence = self.files.failed(a.seq, paths)
         if result.timed_out:
             label = f"timeout after {a.timeout:g}s" + (f", {label}" if result.returncode else "")
         note = result.start_error

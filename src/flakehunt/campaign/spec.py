@@ -52,6 +52,7 @@ class CampaignSpec:
     fail_regex: str | None = None
     ignore_regex: str | None = None
     signature_regex: str | None = None
+    junit: str | None = None  # a JUnit XML file each run writes, relative to its cwd
     keep_passing: int = 2
     max_evidence: int = 2 * 1024**3
     fresh_dir: bool = False

@@ -70,6 +70,12 @@ def hunt_options(f: F) -> F:
             help="Fingerprint failures by this regex's first group.",
         ),
         click.option(
+            "--junit",
+            "junit",
+            metavar="PATH",
+            help="A JUnit XML file each run writes; failing test ids join the signature.",
+        ),
+        click.option(
             "--keep-passing",
             type=int,
             default=2,
@@ -169,6 +175,7 @@ def common_settings(p: dict[str, Any], *, default_max_failures: int) -> dict[str
         fail_regex=check_regex(p["fail_regex"], "--fail-regex"),
         ignore_regex=check_regex(p["ignore_regex"], "--ignore-regex"),
         signature_regex=check_regex(p["signature_regex"], "--signature-regex"),
+        junit=p["junit"],
         keep_passing=max(0, p["keep_passing"]),
         max_evidence=parse_size(p["max_evidence"]),
         fresh_dir=p["fresh_dir"],
