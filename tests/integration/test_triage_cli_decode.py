@@ -57,7 +57,9 @@ def test_bad_value_exits_2_naming_accepted_forms_and_prints_nothing_else(capsys)
 def test_as_a_real_process():
     proc = subprocess.run(
         [sys.executable, "-m", "flakehunt", "decode", "-1073741819", "134"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert "0xC0000005 STATUS_ACCESS_VIOLATION" in proc.stdout

@@ -25,9 +25,20 @@ def test_real_pytest_junitxml(tmp_path):
     (tmp_path / "tests" / "test_many.py").write_text(TESTS)
     xml = tmp_path / "out.xml"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_many.py",
-         f"--junitxml={xml}"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_many.py",
+            f"--junitxml={xml}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1, proc.stdout
     report = read_junit(xml)

@@ -24,13 +24,31 @@ def test_run_records_exactly_two_signatures(tmp_path: Path) -> None:
     if cc is None or os.name != "posix":
         pytest.skip("needs a C compiler on POSIX")
     (tmp_path / "flaky.c").write_text(PROGRAM)
-    subprocess.run([cc, "-O0", "-o", str(tmp_path / "flaky"), str(tmp_path / "flaky.c")],
-                   check=True)
+    subprocess.run(
+        [cc, "-O0", "-o", str(tmp_path / "flaky"), str(tmp_path / "flaky.c")], check=True
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "FLAKEHUNT_DB")}
     proc = subprocess.run(
-        [sys.executable, "-m", "flakehunt", "run", "-n", "200", "--max-failures", "0",
-         "-j", "2", "--json", "--", "./flaky"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "flakehunt",
+            "run",
+            "-n",
+            "200",
+            "--max-failures",
+            "0",
+            "-j",
+            "2",
+            "--json",
+            "--",
+            "./flaky",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     summary = json.loads(proc.stdout)

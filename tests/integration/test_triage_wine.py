@@ -60,17 +60,31 @@ def test_story_codes_from_real_windows_processes(tmp_path: Path) -> None:
         pytest.skip("needs wine64 and mingw-w64")
     for name, src in (("child", CHILD), ("parent", PARENT)):
         (tmp_path / f"{name}.c").write_text(src)
-        subprocess.run([CC, "-O0", "-o", str(tmp_path / f"{name}.exe"),
-                        str(tmp_path / f"{name}.c")], check=True)
-    env = {**os.environ, "WINEDEBUG": "-all", "WINEPREFIX": str(tmp_path / "prefix"),
-           "WINEDLLOVERRIDES": "mscoree,mshtml="}
+        subprocess.run(
+            [CC, "-O0", "-o", str(tmp_path / f"{name}.exe"), str(tmp_path / f"{name}.c")],
+            check=True,
+        )
+    env = {
+        **os.environ,
+        "WINEDEBUG": "-all",
+        "WINEPREFIX": str(tmp_path / "prefix"),
+        "WINEDLLOVERRIDES": "mscoree,mshtml=",
+    }
     proc = subprocess.run(
         [str(WINE), "parent.exe", "av", "cfg", "av", "exit3"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     codes = [(m[1], int(m[2])) for m in re.finditer(r"^RESULT (\w+) (-?\d+)", proc.stdout, re.M)]
-    assert codes == [("av", -1073741819), ("cfg", -1073740791), ("av", -1073741819),
-                     ("exit3", 3)], (proc.stdout, proc.stderr)
+    assert codes == [
+        ("av", -1073741819),
+        ("cfg", -1073740791),
+        ("av", -1073741819),
+        ("exit3", 3),
+    ], (proc.stdout, proc.stderr)
     labels = [status_label(code, "windows") for _, code in codes]
     assert labels == [
         "0xC0000005 STATUS_ACCESS_VIOLATION",

@@ -102,7 +102,8 @@ def test_failures_for_run_never_raises_and_ignores_a_stale_file(tmp_path):
     shutil.copy(DATA / "go-junit-report.xml", f)
     now = time.time()
     assert failures_for_run(f, started=now - 5) == (
-        ("example.com/flaky/store.TestConcurrentWrite",), ""
+        ("example.com/flaky/store.TestConcurrentWrite",),
+        "",
     )
     os.utime(f, (now - 100, now - 100))
     ids, problem = failures_for_run(f, started=now)

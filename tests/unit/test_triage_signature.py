@@ -31,16 +31,24 @@ def test_id_is_stable_across_processes_and_calls():
     # A literal id: changing the parts or normalisation must be a deliberate ID_VERSION bump.
     sig = signature_for(FAIL, -11, "linux", b"error: null deref at 0x10\n")
     assert sig == signature_for(FAIL, -11, "linux", b"error: null deref at 0x99\n")
-    assert (sig.kind, sig.status, sig.fingerprint) == ("signal", "SIGSEGV (-11)",
-                                                       "error: null deref at <addr>")
+    assert (sig.kind, sig.status, sig.fingerprint) == (
+        "signal",
+        "SIGSEGV (-11)",
+        "error: null deref at <addr>",
+    )
 
 
 def test_kinds():
     assert signature_for(FAIL, 1, "posix", b"").kind == "fail"
     assert signature_for(FAIL, -11, "posix", b"").kind == "signal"
     assert signature_for(TIMEOUT, -9, "posix", b"").kind == "timeout"
-    cns = signature_for(Outcome.COULD_NOT_START, None, "posix", b"",
-                        start_error="No such file or directory: './buidl.sh'")
+    cns = signature_for(
+        Outcome.COULD_NOT_START,
+        None,
+        "posix",
+        b"",
+        start_error="No such file or directory: './buidl.sh'",
+    )
     assert cns.kind == "could-not-start"
     assert cns.title == "could not start: No such file or directory: './buidl.sh'"
 

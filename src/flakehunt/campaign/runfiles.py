@@ -46,14 +46,14 @@ def _tree_size(path: str, stop_above: int) -> int:
 
 def empty_dir(path: str) -> None:
     """Remove everything inside *path*, keeping *path* (cheap when already empty)."""
-    with os.scandir(path) as it:
-        entries = list(it)
-    for e in entries:
-        if e.is_dir(follow_symlinks=False):
-            shutil.rmtree(e.path, ignore_errors=True)
+    names = os.listdir(path)  # the common case: [] after one getdents
+    for name in names:
+        full = os.path.join(path, name)
+        if os.path.isdir(full) and not os.path.islink(full):
+            shutil.rmtree(full, ignore_errors=True)
         else:
             with contextlib.suppress(OSError):
-                os.unlink(e.path)
+                os.unlink(full)
 
 
 class RunFiles:
@@ -70,11 +70,12 @@ class RunFiles:
         self.cap_reached = False  # set once; the caller tells the user once
         self._passing: deque[str] = deque()
         self._lock = threading.Lock()
+        self._prefix = f"c{campaign_id}/"
         os.makedirs(self.campaign_dir, exist_ok=True)
 
     def rel(self, name: str) -> str:
         """A path relative to the evidence root, as stored in the database."""
-        return f"{os.path.basename(self.campaign_dir)}/{name}"
+        return self._prefix + name
 
     def slot_scratch(self, slot: int) -> str:
         """Return slot *slot*'s scratch directory, created and empty."""
@@ -85,7 +86,7 @@ class RunFiles:
 
     def paths(self, seq: int, scratch: str) -> RunPaths:
         """Return the files of run *seq* in a slot with *scratch*."""
-        return RunPaths(log=os.path.join(self.campaign_dir, f"r{seq:06d}.log"), scratch=scratch)
+        return RunPaths(log=f"{self.campaign_dir}{os.sep}r{seq:06d}.log", scratch=scratch)
 
     def passed(self, seq: int, paths: RunPaths) -> str | None:
         """A passing run: keep its log if among the newest; return its stored path."""
@@ -100,7 +101,7 @@ class RunFiles:
         if old is not None:
             with contextlib.suppress(OSError):
                 os.unlink(old)
-        return self.rel(os.path.basename(paths.log))
+        return f"{self._prefix}r{seq:06d}.log"
 
     def failed(self, seq: int, paths: RunPaths) -> str | None:
         """A failing run: move its log (and scratch, if any) into ``r<seq>/`` under the cap.

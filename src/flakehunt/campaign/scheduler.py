@@ -10,7 +10,6 @@ every running group, then (second Ctrl-C) KILL.
 from __future__ import annotations
 
 import os
-import queue
 import subprocess
 import threading
 import time
@@ -80,7 +79,9 @@ class Scheduler:
         self._stop = threading.Event()
         self._seq = store.max_seq(campaign_id)
         self._order = self._make_order()
-        self._results: queue.Queue[Finished | None] = queue.Queue()
+        self._record_lock = threading.Lock()
+        self._done = threading.Event()
+        self._slots_left = spec.jobs
         self._started_ok = False
         self._running = 0
         self.stop_reason = ""
@@ -161,9 +162,12 @@ class Scheduler:
                 self._hook(self.spec.hooks.cleanup, attempt)
                 finished = self._interpret(result, paths)
                 self._apply_stop_rules(finished)
-                self._results.put(finished)
+                self._record(finished)
         finally:
-            self._results.put(None)
+            with self._lock:
+                self._slots_left -= 1
+                if self._slots_left == 0:
+                    self._done.set()
 
     def _junit_failures(self, a: Attempt, started: float) -> tuple[str, ...]:
         if not self.spec.junit:
@@ -214,7 +218,10 @@ class Scheduler:
         else:
             tail = read_tail(a.log_path) if outcome is not Outcome.COULD_NOT_START else None
             s = signature_for(
-                outcome, result.returncode, result.platform, tail or b"",
+                outcome,
+                result.returncode,
+                result.platform,
+                tail or b"",
                 signature_regex=self._signature_regex,
                 junit_failures=self._junit_failures(a, result.started),
                 start_error=result.start_error,
@@ -263,7 +270,7 @@ class Scheduler:
     def run(self) -> CampaignSummary:
         """Run until a stop rule; record everything; return the summary."""
         spec = self.spec
-        books = Books(
+        self.books = books = Books(
             self,
             self.store.tallies_by_variant(self.campaign_id),
             self.store.signature_counts(self.campaign_id),
@@ -278,20 +285,15 @@ class Scheduler:
         ]
         for t in threads:
             t.start()
-        alive = len(threads)
         interrupts = 0
-        last_status = 0.0
-        while alive:
+        # The slots record their own runs; this thread only watches the clock,
+        # draws progress and takes Ctrl-C (Python delivers signals here).
+        while any(t.is_alive() for t in threads):
             try:
-                batch, ended = self._collect(t0)
-                alive -= ended
-                if batch:
-                    self.store.add_runs([f.row for f in batch])
-                    books.record(batch)
-                now = self.clock()
-                if now - last_status >= self.status_interval:
-                    last_status = now
-                    self.progress.update(books.snapshot())
+                self._done.wait(self._wait_time(t0))
+                with self._record_lock:
+                    snap = books.snapshot()
+                self.progress.update(snap)
             except KeyboardInterrupt:
                 interrupts += 1
                 self.request_stop("interrupted")
@@ -307,8 +309,8 @@ class Scheduler:
         self.progress.close(books.snapshot())
         return summary
 
-    def _collect(self, t0: float) -> tuple[list[Finished], int]:
-        """Wait briefly for finished runs; return them and how many slots ended."""
+    def _wait_time(self, t0: float) -> float:
+        """Seconds until the next status update or the --duration deadline."""
         timeout = self.status_interval
         limit = self.spec.limits.duration
         if limit is not None and not self._stop.is_set():
@@ -316,21 +318,13 @@ class Scheduler:
             if left <= 0:
                 self.request_stop("duration")
             timeout = max(0.001, min(timeout, left))
-        batch: list[Finished] = []
-        ended = 0
-        try:
-            item = self._results.get(timeout=timeout)
-        except queue.Empty:
-            return batch, ended
-        while True:  # drain what else has finished: one commit for all of it
-            if item is None:
-                ended += 1
-            else:
-                batch.append(item)
-            try:
-                item = self._results.get_nowait()
-            except queue.Empty:
-                return batch, ended
+        return timeout
+
+    def _record(self, f: Finished) -> None:
+        """Commit one finished run now, before its slot launches another."""
+        with self._record_lock:
+            self.store.add_runs([f.row])
+            self.books.record([f])
 
     def request_stop(self, reason: str) -> None:
         """Stop launching; the first reason is kept, except that Ctrl-C overrides."""

@@ -40,8 +40,9 @@ def render_text(results: Sequence[tuple[str, Sequence[Any]]]) -> str:
         for i, r in enumerate(readings, 1):
             where = f" [{r.platform}]" if r.platform else ""
             lines.append(f"  {i}. {r.kind.value:<12} {r.label}{where}")
-            lines.extend(textwrap.wrap(r.description, 96, initial_indent="     ",
-                                       subsequent_indent="     "))
+            lines.extend(
+                textwrap.wrap(r.description, 96, initial_indent="     ", subsequent_indent="     ")
+            )
             extra = {k: v for k, v in r.details.items() if k not in ("hex", "unsigned", "signed")}
             if extra:
                 lines.append("     " + " · ".join(f"{k}: {v}" for k, v in extra.items()))

@@ -26,10 +26,32 @@ def _pgid(pid: int) -> int | None:
         return None  # gone meanwhile
 
 
-def _serve(marker: tuple[str, str]) -> int:
+def fork_guardian(key: str, value: str) -> tuple[int, int]:
+    """Fork the guardian; return (its pid, the write end of its pipe).
+
+    Forked rather than started as a new interpreter: it costs about a
+    millisecond instead of a Python start-up, and needs no import path. Call
+    it before any thread starts (the child uses no lock another thread holds).
+    """
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the guardian
+        try:
+            os.close(w)
+            os.setsid()  # terminal signals to flakehunt's group must not reach us
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            os.chdir("/")
+            _serve((key, value), r)
+        finally:
+            os._exit(0)  # never run the parent's atexit handlers or finalizers
+    os.close(r)
+    return pid, w
+
+
+def _serve(marker: tuple[str, str], fd: int) -> int:
     spared: set[int] = set()  # runs left alive on purpose (--no-kill)
     buf = b""
-    fd = sys.stdin.fileno()
     clean = False
     while True:
         chunk = os.read(fd, 65536)
@@ -65,7 +87,7 @@ def main() -> int:
         print("usage: python -m flakehunt.execute.guardian KEY VALUE", file=sys.stderr)
         return 2
     os.chdir("/")
-    return _serve((sys.argv[1], sys.argv[2]))
+    return _serve((sys.argv[1], sys.argv[2]), sys.stdin.fileno())
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@ gigabytes from costing us anything.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flakehunt.campaign.model import Attempt, AttemptResult, Rusage
-from flakehunt.execute import posix
+from flakehunt.execute import guardian, posix
 from flakehunt.execute.watchdog import Watchdog
 
 SESSION_KEY = "FLAKEHUNT_SESSION"
@@ -45,7 +45,8 @@ class LocalExecutor:
         self.session = uuid.uuid4().hex
         self.host = socket.gethostname()
         self._use_guardian = use_guardian
-        self._guardian: subprocess.Popen[bytes] | None = None
+        self._guardian_fd: int | None = None
+        self._guardian_pid = 0
         self._guardian_lock = threading.Lock()
         self._running: dict[int, _Running] = {}
         self._lock = threading.Lock()
@@ -62,12 +63,8 @@ class LocalExecutor:
         posix.enable_subreaper()
         self._watchdog = Watchdog()
         if self._use_guardian:
-            self._guardian = subprocess.Popen(
-                [sys.executable, "-m", "flakehunt.execute.guardian", SESSION_KEY, self.session],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                start_new_session=True,
-                env={**os.environ, SESSION_KEY: ""},
+            self._guardian_pid, self._guardian_fd = guardian.fork_guardian(
+                SESSION_KEY, self.session
             )
 
     def marker_env(self) -> dict[str, str]:
@@ -81,21 +78,21 @@ class LocalExecutor:
         posix.kill_marked([(SESSION_KEY, self.session)], spare_groups=self.left_running)
         if self._watchdog is not None:
             self._watchdog.close()
-        if self._guardian is not None:
+        if self._guardian_fd is not None:
             self._tell_guardian("bye")
-            assert self._guardian.stdin is not None
-            self._guardian.stdin.close()
-            self._guardian.wait(timeout=10)
-            self._guardian = None
+            os.close(self._guardian_fd)
+            self._guardian_fd = None
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._guardian_pid, 0)
 
     def _tell_guardian(self, line: str) -> None:
-        if self._guardian is None or self._guardian.stdin is None:
+        if self._guardian_fd is None:
             return
         with self._guardian_lock:
             try:
-                os.write(self._guardian.stdin.fileno(), f"{line}\n".encode())
+                os.write(self._guardian_fd, f"{line}\n".encode())
             except OSError:
-                self._guardian = None
+                self._guardian_fd = None
 
     # -- running ------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ flakehunt loses only the runs still in flight, and readers (``history``,
 from __future__ import annotations
 
 import json
+import operator
 import os
 import sqlite3
 import time
@@ -82,6 +83,11 @@ class RunRow:
 
 _RUN_COLUMNS = tuple(RunRow.__dataclass_fields__)
 _INSERT_COLUMNS = _RUN_COLUMNS[1:]  # all but the autoincrement id
+_ROW = operator.itemgetter(*_INSERT_COLUMNS)  # dict -> tuple in C: this is a hot path
+_INSERT_RUN = (
+    f"INSERT INTO runs ({', '.join(_INSERT_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+)
 
 
 @dataclass(frozen=True)
@@ -219,12 +225,10 @@ class Store:
         """Insert finished runs and commit at once (one transaction for the batch)."""
         if not runs:
             return
-        placeholders = ", ".join("?" for _ in _INSERT_COLUMNS)
-        sql = f"INSERT INTO runs ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})"
-        rows = [tuple(r.get(c) for c in _INSERT_COLUMNS) for r in runs]
+        rows = [_ROW(r) for r in runs]
         try:
             with self._conn:
-                self._conn.executemany(sql, rows)
+                self._conn.executemany(_INSERT_RUN, rows)
         except sqlite3.Error as exc:
             raise StoreError(
                 f"cannot record runs in {self.path}: {exc}",

@@ -162,8 +162,11 @@ def _signal_readings(num: int, kind: Kind, shown: int) -> list[Reading]:
     out = []
     for name, plats in found.items():
         plat = "" if len(plats) == 2 else plats[0]
-        how = ("death by signal, as Python reports it (-N)" if kind is Kind.SIGNAL
-               else f"a shell reports a child killed by signal {num} as 128+{num}")
+        how = (
+            "death by signal, as Python reports it (-N)"
+            if kind is Kind.SIGNAL
+            else f"a shell reports a child killed by signal {num} as 128+{num}"
+        )
         details = {"signal": str(num), "convention": how}
         if plat:
             details["platform"] = "Linux" if plat == "linux" else "macOS and BSD"
@@ -196,8 +199,13 @@ def _from_number(v: int, *, fast_fail_code: int | None) -> list[tuple[int, Readi
             out.append((30, win32_reading(v)))
     elif 256 <= v <= 0xFFFF:
         if v & 0x7F == 0:  # waitpid: exit code in the high byte
-            r = Reading(Kind.WAIT_STATUS, v, "", "a raw status from waitpid() or os.system()",
-                        {"means": f"exit {v >> 8}"})
+            r = Reading(
+                Kind.WAIT_STATUS,
+                v,
+                "",
+                "a raw status from waitpid() or os.system()",
+                {"means": f"exit {v >> 8}"},
+            )
             out.append((60, r))
         if v in win32:
             out.append((50, win32_reading(v)))
@@ -261,8 +269,10 @@ def _boost(platform: str | None, r: Reading) -> int:
         return 100
     windows = platform.lower() == "windows"
     if (r.kind in WINDOWS_KINDS) == windows:
-        if not windows and r.platform and r.platform != (
-            "macos" if signals.table_for(platform) == "bsd" else "linux"
+        if (
+            not windows
+            and r.platform
+            and r.platform != ("macos" if signals.table_for(platform) == "bsd" else "linux")
         ):
             return 0
         return 100

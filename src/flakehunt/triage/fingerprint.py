@@ -45,15 +45,21 @@ PATTERNS: tuple[Pattern, ...] = (
     _p("assert", r"^Assertion failed: |\bassertion failed\b|\bAssertionError\b"),
     _p("sanitizer-summary", r"^SUMMARY: \w+Sanitizer: "),
     # What shells print for a child killed by a signal ("bash: line 1: 4242 Aborted ./x").
-    _p("crash", r"\b(?:Segmentation fault|Bus error|Illegal instruction|Floating point "
-       r"exception)\b|(?:^|\d )Aborted\b|\bAborted \(core dumped\)"),
+    _p(
+        "crash",
+        r"\b(?:Segmentation fault|Bus error|Illegal instruction|Floating point "
+        r"exception)\b|(?:^|\d )Aborted\b|\bAborted \(core dumped\)",
+    ),
     _p("pytest-failed", r"^(?:FAILED|ERROR) \S+::\S+"),
     _p("go-test-fail", r"^\s*--- FAIL: \S+"),
     _p("cargo-test-fail", r"^test \S+ \.\.\. FAILED$"),
     _p("test-failed", r"\bFAILED\b|\bFAIL\b|\*\*\*Failed\b"),
-    _p("compiler-error", r"^\S+?:\d+(?::\d+)?: (?:fatal )?error: "
-       r"|\berror(?:\[E\d{4}\]| [A-Z]+\d+)?: |\berror (?:C|CS|LNK)\d+:"
-       r"|^ld(?:\.lld)?: error: |undefined reference to "),
+    _p(
+        "compiler-error",
+        r"^\S+?:\d+(?::\d+)?: (?:fatal )?error: "
+        r"|\berror(?:\[E\d{4}\]| [A-Z]+\d+)?: |\berror (?:C|CS|LNK)\d+:"
+        r"|^ld(?:\.lld)?: error: |undefined reference to ",
+    ),
     _p("generic-error", r"\b(?:fatal|FATAL|error|ERROR|Error)\b[:!]|^npm ERR!|^make: \*\*\* "),
     _p("exception", r"\b\w+(?:Exception|Error): "),
 )
@@ -65,21 +71,39 @@ _SOURCE_LOC = re.compile(
     r"[\w./\\-]+\.(?:c|cc|cpp|cxx|h|hh|hpp|rs|go|py|java|kt|scala|js|ts|cs|swift|m|mm|zig|rb):\d+(?::\d+)?"
 )
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
-     "<uuid>"),
-    (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),
-     "<time>"),
+    (
+        re.compile(
+            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+        ),
+        "<uuid>",
+    ),
+    (
+        re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),
+        "<time>",
+    ),
     (re.compile(r"\b\d{4}[-/]\d{2}[-/]\d{2}\b"), "<date>"),
     (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"), "<time>"),
-    (re.compile(r"(?:[A-Za-z]:)?[\\/](?:tmp|var[\\/]tmp|var[\\/]folders|private[\\/]var[\\/]folders"
-                r"|dev[\\/]shm)[\\/][^\s'\",:;)\]]*", re.I), "<tmp>"),
-    (re.compile(r"[A-Za-z]:\\Users\\[^\\\s]+\\AppData\\Local\\Temp\\[^\s'\",;)\]]*", re.I),
-     "<tmp>"),
+    (
+        re.compile(
+            r"(?:[A-Za-z]:)?[\\/](?:tmp|var[\\/]tmp|var[\\/]folders|private[\\/]var[\\/]folders"
+            r"|dev[\\/]shm)[\\/][^\s'\",:;)\]]*",
+            re.I,
+        ),
+        "<tmp>",
+    ),
+    (
+        re.compile(r"[A-Za-z]:\\Users\\[^\\\s]+\\AppData\\Local\\Temp\\[^\s'\",;)\]]*", re.I),
+        "<tmp>",
+    ),
     (re.compile(r"\b0[xX][0-9a-fA-F]+\b"), "<addr>"),
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
     (re.compile(r"\b(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+\b"), "<dur>"),  # Go: 1m2.5s
-    (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds?|m|min|minutes?|h|hours?)\b"),
-     "<dur>"),
+    (
+        re.compile(
+            r"\b\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds?|m|min|minutes?|h|hours?)\b"
+        ),
+        "<dur>",
+    ),
     (re.compile(r"\b(?:pid|PID|process|thread|tid|TID)([ =:#]+)\d+"), r"<pid>"),
     (re.compile(r"(?<![\w<])[-+]?\d+(?:\.\d+)?(?![\w>])"), "<n>"),
 )
@@ -108,7 +132,7 @@ def normalize(line: str) -> str:
 
 def _python_exception(lines: Sequence[str], start: int) -> str | None:
     """Return the exception line that ends the traceback starting at *start*."""
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line and not line[0].isspace() and not line.startswith("Traceback"):
             return line
     return None

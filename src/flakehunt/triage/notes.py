@@ -128,6 +128,6 @@ def from_name(name: str) -> str:
     """Return a readable phrase made from a constant's name."""
     for prefix in PREFIXES:
         if name.startswith(prefix):
-            name = name[len(prefix):]
+            name = name[len(prefix) :]
             break
     return name.replace("_", " ").lower()

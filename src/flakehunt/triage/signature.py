@@ -88,9 +88,7 @@ def _tests_text(tests: Sequence[str]) -> str:
     return f"test {tests[0]}{more}"
 
 
-def _title(
-    kind: str, label: str, fp: str, tests: Sequence[str], start_error: str | None
-) -> str:
+def _title(kind: str, label: str, fp: str, tests: Sequence[str], start_error: str | None) -> str:
     if kind == "timeout":
         head = "timeout"
     elif kind == "could-not-start":

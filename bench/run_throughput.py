@@ -1,0 +1,116 @@
+"""Runs/s of ``flakehunt run`` against Go's ``stress`` and a bash loop, side by side.
+
+Each round runs every contender once, in the same order, so that a noisy
+machine hits them alike; the medians and the ratios are what to compare.
+
+    python bench/run_throughput.py [--runs 20000] [--rounds 3] [--stress-seconds 10]
+
+Go's stress: Debian package golang-golang-x-tools, binary golang-stress. It has
+no run count, so it runs for --stress-seconds and we read its own progress line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+LINE = re.compile(rb"^(\d+(?:\.\d+)?)s: (\d+) runs so far", re.M)
+
+
+def flakehunt_rate(runs: int, jobs: int, workdir: str, cmd: list[str]) -> float:
+    """Return runs/s of a recording flakehunt campaign."""
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, "-m", "flakehunt", "run", "-q", "-j", str(jobs), "-n",
+                    str(runs), "--max-failures", "0", "--", *cmd], cwd=workdir, check=True,
+                   stdout=subprocess.DEVNULL)
+    return runs / (time.monotonic() - t0)
+
+
+def stress_rate(seconds: float, jobs: int, workdir: str) -> float | None:
+    """Return runs/s of Go's stress over its own reporting interval."""
+    exe = shutil.which("golang-stress") or shutil.which("stress")
+    if exe is None:
+        return None
+    p = subprocess.Popen([exe, "-p", str(jobs), "/bin/true"], cwd=workdir,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    time.sleep(seconds + 0.5)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=10)
+    points = [(float(t), int(n)) for t, n in LINE.findall(out)]
+    if not points:
+        return None
+    t, n = points[-1]
+    return n / t
+
+
+def bash_rate(runs: int, jobs: int) -> float:
+    """Return runs/s of *jobs* bash loops running /bin/true in parallel."""
+    each = runs // jobs
+    loop = f"for ((i=0;i<{each};i++)); do /bin/true; done"
+    t0 = time.monotonic()
+    procs = [subprocess.Popen(["bash", "-c", loop]) for _ in range(jobs)]
+    for p in procs:
+        p.wait()
+    return each * jobs / (time.monotonic() - t0)
+
+
+def overhead_20ms(n: int, workdir: str) -> tuple[float, float]:
+    """Return (bare seconds, flakehunt seconds) for n runs of a 20 ms command at -j 1."""
+    loop = f"for ((i=0;i<{n};i++)); do sleep 0.02; done"
+    t0 = time.monotonic()
+    subprocess.run(["bash", "-c", loop], check=True)
+    bare = time.monotonic() - t0
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, "-m", "flakehunt", "run", "-q", "-j", "1", "-n", str(n),
+                    "--max-failures", "0", "--", "sleep", "0.02"], cwd=workdir, check=True,
+                   stdout=subprocess.DEVNULL)
+    return bare, time.monotonic() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=20000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--stress-seconds", type=float, default=10.0)
+    ap.add_argument("--overhead-runs", type=int, default=200)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="fh-bench-")
+    fh, st, bash = [], [], []
+    try:
+        for r in range(args.rounds):
+            fh.append(flakehunt_rate(args.runs, args.jobs, work, ["/bin/true"]))
+            rate = stress_rate(args.stress_seconds, args.jobs, work)
+            if rate is not None:
+                st.append(rate)
+            bash.append(bash_rate(args.runs, args.jobs))
+            print(f"round {r + 1}: flakehunt {fh[-1]:,.0f}/s  stress "
+                  f"{st[-1] if st else float('nan'):,.0f}/s  bash {bash[-1]:,.0f}/s", flush=True)
+        m_fh, m_bash = statistics.median(fh), statistics.median(bash)
+        print(f"\n/bin/true at -j {args.jobs}, {args.runs:,} runs, recording on "
+              f"(medians of {args.rounds} interleaved rounds; load {os.getloadavg()[0]:.1f}):")
+        print(f"  flakehunt run   {m_fh:8,.0f} runs/s")
+        if st:
+            m_st = statistics.median(st)
+            print(f"  Go stress       {m_st:8,.0f} runs/s   flakehunt/stress = {m_fh / m_st:.2f}x"
+                  " (goal >= 1.0x)")
+        else:
+            print("  Go stress       not installed (apt-get install golang-golang-x-tools)")
+        print(f"  bash loops      {m_bash:8,.0f} runs/s   flakehunt/bash   = {m_fh / m_bash:.2f}x")
+        bare, hunted = overhead_20ms(args.overhead_runs, work)
+        print(f"\n20 ms command x{args.overhead_runs} at -j 1: bare {bare:.2f}s, flakehunt "
+              f"{hunted:.2f}s, overhead {(hunted / bare - 1) * 100:+.1f}% (goal < 2%)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
