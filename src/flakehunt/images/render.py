@@ -28,6 +28,9 @@ def render_text(report: R.ChkimgReport, detail: bool = False) -> str:
         label = f" {ex.name}" if ex.name else ""
         code = f"{ex.code:#010x}" if report.kind == "minidump" else str(ex.code)
         lines.append(f"  exception {code}{label}{where} (thread {ex.thread_id})")
+    if report.memory_ranges:
+        total = sum(n for _s, n in report.memory_ranges)
+        lines.append(f"  memory held: {len(report.memory_ranges):,} range(s), {total:,} bytes")
     for note in report.notes:
         lines.append(f"  note: {note}")
     for m in report.modules:
@@ -44,8 +47,9 @@ def _module_text(m: R.ModuleReport, detail: bool) -> list[str]:
         out.append(f"  {m.status.upper()}: {m.message}")
         if m.hint:
             out.append(f"  to fix: {m.hint}")
-        if m.status != R.NOT_CAPTURED:
-            return out
+        if m.status == R.NOT_CAPTURED:
+            out.append(f"  image: {m.image} ({m.identity}): 0 of {m.code_bytes:,} code bytes held")
+        return out
     out.append(f"  image: {m.image} ({m.identity})")
     if m.status == R.COMPARED and m.message:
         out.append(f"  {m.message}")
