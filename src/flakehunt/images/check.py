@@ -56,8 +56,7 @@ def check_target(target: str | Path | int, images: list[Path] | None = None,
 def check_opened(t: Target, images: list[Path], search: list[Path]) -> R.ChkimgReport:
     """Compare an opened target (see check_target)."""
     for p in images:
-        if not p.is_file():
-            raise NotFound(f"image {p} does not exist", "check --image")
+        validate_image(p)
     names = {m.basename.lower() for m in t.modules}
     unnamed = [p for p in images if p.name.lower() not in names]
     target_dir = None if t.kind == "live" else Path(t.path).resolve().parent
@@ -69,6 +68,30 @@ def check_opened(t: Target, images: list[Path], search: list[Path]) -> R.ChkimgR
     ranges = tuple((p.start, p.size) for p in t.memory.pieces) if t.kind == "minidump" else ()
     return R.ChkimgReport(t.path, t.kind, t.arch, tuple(modules), t.exception, tuple(t.threads),
                           ranges, tuple(t.notes))
+
+
+def validate_image(path: Path) -> None:
+    """Check that *path* is a readable PE or ELF image; raise FormatError if not."""
+    from flakehunt.images.elf import ElfFile, file_build_id
+    from flakehunt.images.memory import MappedFile
+    from flakehunt.images.pe import read_pe_identity
+
+    if not path.is_file():
+        raise NotFound(f"image {path} does not exist", "check --image")
+    source = MappedFile(path, "image")
+    try:
+        magic = source.read_at(0, 4)
+        if magic[:2] == b"MZ":
+            load_pe(path, read_pe_identity(path).image_base)
+        elif magic == b"\x7fELF":
+            elf = ElfFile(source, str(path))
+            elf.sections()
+            file_build_id(elf)
+        else:
+            raise FormatError(f"image {path} is neither a PE nor an ELF file",
+                              "--image takes an .exe/.dll or an ELF executable or library")
+    finally:
+        source.close()
 
 
 def _how_to_supply(m: LoadedModule) -> str:

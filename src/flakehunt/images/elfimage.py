@@ -43,9 +43,10 @@ def load_elf(path: Path, module: LoadedModule) -> ExpectedImage:
                 continue
             length = m.end - m.start
             data = source.read_at(m.file_offset, length)
-            if m.file_offset > size:
+            # Only the last page of a mapping may run past the end of the file.
+            if m.file_offset + length - size >= 4096:
                 raise FormatError(f"{path} is shorter than the mapping at {m.start:#x} expects",
-                                  "this is not the file the process mapped")
+                                  "this is not the file the process mapped, or it was cut short")
             expected = data + bytes(length - len(data))
             ranges.extend(_by_section(expected, m.start, m.file_offset, sections))
         writable = sum(1 for m in module.mappings if not m.executable)

@@ -91,6 +91,12 @@ def load_pe(path: Path, base: int) -> ExpectedImage:
             directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_BASERELOC"]]
         )
         identity = read_pe_identity(path)
+        for sec in pe.sections:  # a cut file may still hold .text but lose .reloc
+            end = pe.adjust_PointerToRawData(sec.PointerToRawData) + sec.SizeOfRawData
+            if sec.SizeOfRawData and end > len(data):
+                raise FormatError(
+                    f"{path} is truncated: its sections need {end:,} bytes, the file has "
+                    f"{len(data):,}", "copy the image again")
         skipped: list[str] = []
         if base != pe.OPTIONAL_HEADER.ImageBase:
             if not hasattr(pe, "DIRECTORY_ENTRY_BASERELOC"):
