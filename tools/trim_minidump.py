@@ -17,7 +17,8 @@ import sys
 
 def main(argv: list[str]) -> int:
     src, dst, *names = argv
-    data = open(src, "rb").read()
+    with open(src, "rb") as f:
+        data = f.read()
     assert data[:4] == b"MDMP", "not a minidump"
     nstreams, dir_rva = struct.unpack_from("<II", data, 8)
     streams = {}
@@ -53,7 +54,8 @@ def main(argv: list[str]) -> int:
     struct.pack_into("<I", out, dir_rva + 12 * index + 4, 16 + 16 * len(ranges))
     for _start, blob in ranges:
         out += blob
-    open(dst, "wb").write(out)
+    with open(dst, "wb") as f:
+        f.write(out)
     print(f"{dst}: {len(ranges)} ranges, {len(out):,} bytes")
     return 0
 

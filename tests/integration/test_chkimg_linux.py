@@ -32,7 +32,8 @@ def core_pattern() -> str:
 def require_cores_in_cwd() -> None:
     pattern = core_pattern()
     if pattern.startswith("|"):
-        pytest.skip(f"cores are piped to {pattern.split()[0][1:]!r} (core_pattern), not written here")
+        helper = pattern.split()[0][1:]
+        pytest.skip(f"cores are piped to {helper!r} (core_pattern), not written here")
     if pattern.startswith("/") and not os.access(Path(pattern).parent, os.W_OK):
         pytest.skip(f"cores go to {pattern!r}, which this test cannot read back")
     if "/" in pattern:
@@ -56,7 +57,8 @@ def make_core(victim: Path, tmp_path: Path, mode: str, filt: str) -> tuple[Path,
     page = int(proc.stdout.split("page=")[1].split()[0], 16)
     cores = [p for p in tmp_path.iterdir() if p.name.startswith("core")]
     if not cores:
-        pytest.skip(f"no core was written (core_pattern {core_pattern()!r}, RLIMIT_CORE hard limit?)")
+        pytest.skip(f"no core was written (core_pattern {core_pattern()!r}; "
+                    "RLIMIT_CORE hard limit?)")
     return cores[0], page
 
 

@@ -16,7 +16,7 @@ def reference(expected: bytes, actual: bytes, base: int) -> tuple[int, int, list
     runs: list[tuple[int, int]] = []
     diff = zero = 0
     pages: dict[int, bool] = {}
-    for i, (e, a) in enumerate(zip(expected, actual)):
+    for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
         if e == a:
             continue
         diff += 1

@@ -26,7 +26,8 @@ class ChkimgSpec:
               help="An image file to compare with (repeatable); matched by name, then identity.")
 @click.option("--search", "search", multiple=True, type=click.Path(path_type=Path),
               help="A directory to look for images in (repeatable).")
-@click.option("-d", "--detail", is_flag=True, help="Show [expected:actual] bytes of the first ranges.")
+@click.option("-d", "--detail", is_flag=True,
+              help="Show [expected:actual] bytes of the first ranges.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def chkimg(target: str, images: tuple[Path, ...], search: tuple[Path, ...], detail: bool,
            as_json: bool) -> int:

@@ -168,7 +168,8 @@ def compare_image(t: Target, m: LoadedModule, image: ExpectedImage) -> R.ModuleR
         message = "the image has no code section that the rules compare"
     elif compared == 0:
         status = R.NOT_CAPTURED
-        message = f"code not captured: the {t.kind.replace('-', ' ')} holds none of {m.basename}'s code"
+        kind = t.kind.replace("-", " ")
+        message = f"code not captured: the {kind} holds none of {m.basename}'s code"
         hint = _not_captured_hint(t)
     return R.ModuleReport(m.name, m.base, m.size, status, message, hint, image.path,
                           image.identity, sections, tuple(ranges), range_count,

@@ -170,7 +170,8 @@ def file_build_id(elf: ElfFile) -> bytes | None:
     """Return the build-id of an ELF image from its PT_NOTE segments."""
     for seg in elf.segments():
         if seg.type == PT_NOTE and seg.filesz < (1 << 20):
-            bid = build_id_from_notes(elf.notes(elf.read(seg.offset, seg.filesz, "note"), seg.align))
+            data = elf.read(seg.offset, seg.filesz, "note")
+            bid = build_id_from_notes(elf.notes(data, seg.align))
             if bid:
                 return bid
     return None

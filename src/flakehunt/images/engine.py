@@ -89,10 +89,10 @@ def _pages(out: BufferDiff, e: object, a: object, starts: object, page_size: int
     breaks = np.flatnonzero(np.diff(addrs) != 1) + 1
     run_starts = addrs[np.concatenate(([0], breaks))]
     run_ends = addrs[np.concatenate((breaks - 1, [addrs.size - 1]))] + 1
-    for s, e_ in zip(run_starts.tolist(), run_ends.tolist()):
+    for s, e_ in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
         out.add_run(s, e_)
     bad_rows = np.unique(rows)
-    zero_rows = ~a_rows[bad_rows].any(axis=1)
+    zero_rows = np.logical_not(a_rows[bad_rows].any(axis=1))
     page_of = row_starts[bad_rows] // page_size * page_size
-    for page, zero in zip(page_of.tolist(), zero_rows.tolist()):
+    for page, zero in zip(page_of.tolist(), zero_rows.tolist(), strict=True):
         out.pages[page] = out.pages.get(page, True) and bool(zero)

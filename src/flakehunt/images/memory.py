@@ -39,7 +39,8 @@ class MappedFile:
         except IsADirectoryError:
             raise InputError(f"{what} {path} is a directory", "give a file") from None
         except OSError as exc:
-            raise InputError(f"cannot read {what} {path}: {exc.strerror}", "check permissions") from None
+            raise InputError(f"cannot read {what} {path}: {exc.strerror}",
+                             "check permissions") from None
         self.path = path
         self._size = size
 

@@ -64,7 +64,8 @@ class _Reader:
 
     def count(self, n: int, what: str) -> int:
         if n > _MAX_COUNT:
-            raise FormatError(f"{self.path}: minidump is corrupt: {n:,} {what}", "write the dump again")
+            raise FormatError(f"{self.path}: minidump is corrupt: {n:,} {what}",
+                              "write the dump again")
         return n
 
     def string(self, rva: int) -> str:

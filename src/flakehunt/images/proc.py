@@ -90,5 +90,6 @@ def open_process(pid: int, proc: Path = Path("/proc")) -> Target:
                     group_mappings(files), HeldMemory(pieces, source, f"process {pid}"), pid=pid)
     target.notes.append(
         "live process: its code pages share the page cache with their files, so page-cache "
-        "corruption shows only against an independent copy (--image pointing at a kept build output)")
+        "corruption shows only against an independent copy "
+        "(--image pointing at a kept build output)")
     return target

@@ -59,7 +59,8 @@ def _module_text(m: R.ModuleReport, detail: bool) -> list[str]:
     out.append(f"  total: compared {m.compared:,} of {m.code_bytes:,} code bytes, "
                f"{m.differing:,} differ in {m.range_count:,} range(s)")
     if m.zero_filled:
-        out.append(f"  ZERO-FILLED: {m.differing:,} bytes in {_sections_with_diffs(m)} read as zeros")
+        where = _sections_with_diffs(m)
+        out.append(f"  ZERO-FILLED: {m.differing:,} bytes in {where} read as zeros")
     shown = m.ranges[: DETAIL_RANGES if detail else LIST_RANGES]
     for i, r in enumerate(shown):
         text = f"    {r.start:#x}-{r.end - 1:#x}  {r.size:,} bytes  {_where(m, r)}"
