@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flakehunt.images.engine import PAGE, diff_bytes
+from flakehunt.images.engine import MERGE_GAP, PAGE, diff_bytes
 
 
 def reference(expected: bytes, actual: bytes, base: int) -> tuple[int, int, list, dict]:
@@ -22,7 +22,7 @@ def reference(expected: bytes, actual: bytes, base: int) -> tuple[int, int, list
         diff += 1
         zero += a == 0
         addr = base + i
-        if runs and runs[-1][1] == addr:
+        if runs and addr - runs[-1][1] < MERGE_GAP:
             runs[-1] = (runs[-1][0], addr + 1)
         else:
             runs.append((addr, addr + 1))
@@ -78,6 +78,15 @@ def test_zeroed_page_is_one_zero_filled_run() -> None:
     assert d.runs == [(0x12000, 0x13000)]
     assert d.pages == {0x12000: True}
     assert d.differing == d.zero_differing == PAGE
+
+
+def test_close_runs_merge_far_runs_do_not() -> None:
+    # MERGE_GAP - 1 equal bytes between two differing bytes: one range.
+    d = diff_bytes(CODE, flipped(CODE, 100, 100 + MERGE_GAP), 0)
+    assert d.runs == [(100, 101 + MERGE_GAP)] and d.differing == 2
+    # MERGE_GAP equal bytes between them: two ranges.
+    d = diff_bytes(CODE, flipped(CODE, 300, 301 + MERGE_GAP), 0)
+    assert d.runs == [(300, 301), (301 + MERGE_GAP, 302 + MERGE_GAP)]
 
 
 def test_nonzero_change_is_not_zero_filled() -> None:

@@ -157,10 +157,10 @@ def compare_image(t: Target, m: LoadedModule, image: ExpectedImage) -> R.ModuleR
                 range_count += 1
                 if len(ranges) < MAX_RANGES:
                     k = min(e - s, R.DETAIL_BYTES)
-                    ranges.append(R.DiffRange(
-                        s, e, cr.section, s - cr.section_start,
-                        cr.expected[s - cr.start : s - cr.start + k],
-                        actual[s - addr : s - addr + k]))
+                    exp = cr.expected[s - cr.start : e - cr.start]
+                    act = actual[s - addr : e - addr]
+                    ranges.append(R.DiffRange(s, e, cr.section, s - cr.section_start,
+                                              exp[:k], act[:k], _count_differing(exp, act)))
     sections = tuple(R.SectionStat(n, *v) for n, v in stats.items())
     compared = sum(s.compared for s in sections)
     status, message, hint = R.COMPARED, "", ""
@@ -174,6 +174,12 @@ def compare_image(t: Target, m: LoadedModule, image: ExpectedImage) -> R.ModuleR
     return R.ModuleReport(m.name, m.base, m.size, status, message, hint, image.path,
                           image.identity, sections, tuple(ranges), range_count,
                           _runs(verdicts), tuple(image.skipped))
+
+
+def _count_differing(a: bytes, b: bytes) -> int:
+    import numpy as np
+
+    return int(np.count_nonzero(np.frombuffer(a, np.uint8) != np.frombuffer(b, np.uint8)))
 
 
 def _not_captured_hint(t: Target) -> str:

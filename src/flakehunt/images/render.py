@@ -63,7 +63,8 @@ def _module_text(m: R.ModuleReport, detail: bool) -> list[str]:
         out.append(f"  ZERO-FILLED: {m.differing:,} bytes in {where} read as zeros")
     shown = m.ranges[: DETAIL_RANGES if detail else LIST_RANGES]
     for i, r in enumerate(shown):
-        text = f"    {r.start:#x}-{r.end - 1:#x}  {r.size:,} bytes  {_where(m, r)}"
+        size = f"{r.size:,} bytes" + (f" ({r.differing:,} differ)" if r.differing != r.size else "")
+        text = f"    {r.start:#x}-{r.end - 1:#x}  {size}  {_where(m, r)}"
         if detail and i < DETAIL_RANGES:
             more = "..." if r.size > len(r.expected) else ""
             text += f"  [{r.expected.hex(' ')}{more}:{r.actual.hex(' ')}{more}]"
@@ -136,7 +137,8 @@ def _module_dict(m: R.ModuleReport) -> dict[str, Any]:
         "sections": [{"name": s.name, "size": s.size, "compared": s.compared,
                       "differing": s.differing} for s in m.sections],
         "range_count": m.range_count,
-        "ranges": [{"start": r.start, "end": r.end, "size": r.size, "section": r.section,
+        "ranges": [{"start": r.start, "end": r.end, "size": r.size, "differing": r.differing,
+                    "section": r.section,
                     "section_offset": r.section_offset, "expected": r.expected.hex(),
                     "actual": r.actual.hex()} for r in m.ranges],
         "pages": [{"start": p.start, "end": p.end, "verdict": p.verdict} for p in m.pages],

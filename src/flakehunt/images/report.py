@@ -30,6 +30,7 @@ class DiffRange:
     section_offset: int
     expected: bytes  # the first DETAIL_BYTES
     actual: bytes
+    differing: int  # bytes in [start, end) that differ (ranges merge across small gaps)
 
     @property
     def size(self) -> int:
