@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from flakehunt.errors import FlakehuntError, FormatError, InputError, NotFound
@@ -19,12 +20,16 @@ MAX_RANGES = 200  # differing ranges kept per module; the count is always exact
 def open_target(target: str | Path | int) -> Target:
     """Open a minidump or ELF core file, or ``pid:N`` (or an int) for a live process."""
     if isinstance(target, int) or (isinstance(target, str) and target.startswith("pid:")):
-        from flakehunt.images.proc import open_process
-
         try:
             pid = target if isinstance(target, int) else int(target[4:])
         except ValueError:
             raise InputError(f"cannot read {target!r} as a process", "write pid:1234") from None
+        if sys.platform == "win32":
+            from flakehunt.images.winproc import open_windows_process
+
+            return open_windows_process(pid)
+        from flakehunt.images.proc import open_process
+
         return open_process(pid)
     path = Path(target)
     try:
@@ -50,7 +55,10 @@ def check_target(target: str | Path | int, images: list[Path] | None = None,
                  search: list[Path] | None = None) -> R.ChkimgReport:
     """Compare the code *target* holds with its images; never fill gaps from the files."""
     opened = open_target(target)
-    return check_opened(opened, list(images or []), list(search or []))
+    try:
+        return check_opened(opened, list(images or []), list(search or []))
+    finally:
+        opened.close()
 
 
 def check_opened(t: Target, images: list[Path], search: list[Path]) -> R.ChkimgReport:

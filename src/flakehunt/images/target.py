@@ -68,3 +68,9 @@ class Target:
     threads: list[ThreadInfo] = field(default_factory=list)
     pid: int | None = None
     notes: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Release the file or process handle behind the memory."""
+        close = getattr(self.memory.source, "close", None)
+        if close is not None:
+            close()
