@@ -23,19 +23,22 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 
-from flakehunt.images.engine import PAGE, diff_bytes  # noqa: E402
-from flakehunt.units import parse_size  # noqa: E402
+from flakehunt.images.engine import PAGE, diff_bytes
+from flakehunt.units import parse_size
 
 
-def best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Return the fastest of *repeat* timings of *fn* and its result."""
-    times = []
-    result: object = None
+def interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Time every function once per round, *repeat* rounds; return each one's best.
+
+    Interleaving keeps a busy machine's slow moments from favouring one side.
+    """
+    best = {name: float("inf") for name in fns}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
 
 
 def main() -> int:
@@ -61,20 +64,24 @@ def main() -> int:
     del zeroed
     gib = n / 2**30
 
-    t_memcmp, r = best(lambda: libc.memcmp(a, b, n), args.repeat)
-    assert r == 0
-    t_eq, r = best(lambda: a == b, args.repeat)
-    assert r is True
-    t_same, d = best(lambda: diff_bytes(a, b, 0), args.repeat)
-    assert d.differing == 0  # type: ignore[attr-defined]
-    t_first, _ = best(lambda: libc.memcmp(a, z, n), args.repeat)
-    t_zero, d = best(lambda: diff_bytes(a, z, 0), args.repeat)
-    assert len(d.pages) == len(bad)  # type: ignore[attr-defined]
+    assert libc.memcmp(a, b, n) == 0 and a == b
+    assert diff_bytes(a, b, 0).differing == 0
+    found = diff_bytes(a, z, 0)
+    assert len(found.pages) == len(bad) and all(found.pages.values())
+    t = interleaved({
+        "memcmp": lambda: libc.memcmp(a, b, n),
+        "eq": lambda: a == b,
+        "same": lambda: diff_bytes(a, b, 0),
+        "first": lambda: libc.memcmp(a, z, n),
+        "zero": lambda: diff_bytes(a, z, 0),
+    }, args.repeat)
+    t_memcmp, t_eq, t_same, t_first, t_zero = (
+        t[k] for k in ("memcmp", "eq", "same", "first", "zero"))
 
     def rate(t: float) -> str:
         return f"{gib / t:6.2f} GiB/s  {t * 1000:8.1f} ms"
 
-    print(f"image pair: {gib:.2f} GiB each, best of {args.repeat}")
+    print(f"image pair: {gib:.2f} GiB each, best of {args.repeat} interleaved rounds")
     print(f"identical   memcmp (ctypes)      {rate(t_memcmp)}")
     print(f"identical   bytes ==             {rate(t_eq)}")
     print(f"identical   chkimg engine        {rate(t_same)}   "

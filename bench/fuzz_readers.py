@@ -131,7 +131,7 @@ def main() -> int:
             stats["parsed"] += 1
         except FlakehuntError:
             stats["clean errors"] += 1
-        except Exception:  # noqa: BLE001 - anything else is the bug we hunt
+        except Exception:
             args.out.mkdir(exist_ok=True)
             path = args.out / f"crash-{len(failures)}-{name}"
             path.write_bytes(bytes(data))

@@ -79,3 +79,22 @@ def test_zero_fill_past_raw_data() -> None:
     text = next(s for s in pe.sections if s.Name.startswith(b".text"))
     image = load_pe(exe, pe.OPTIONAL_HEADER.ImageBase)
     assert len(image.ranges[0].expected) == text.Misc_VirtualSize
+
+
+@pytest.mark.parametrize(("iat", "kept"), [
+    ((0x500, 0x600), [(0x100, 0x500), (0x600, 0x900)]),  # IAT inside the section
+    ((0x000, 0x200), [(0x200, 0x900)]),  # overlapping its start
+    ((0x800, 0xA00), [(0x100, 0x800)]),  # overlapping its end
+    ((0xA00, 0xB00), [(0x100, 0x900)]),  # elsewhere
+    ((0x000, 0xB00), []),  # covering it
+])
+def test_iat_is_cut_out_of_code(iat: tuple[int, int], kept: list[tuple[int, int]]) -> None:
+    from flakehunt.images.image import CodeRange
+    from flakehunt.images.pe import _cut
+
+    r = CodeRange(".text", 0x100, 0x100, bytes(range(256)) * 8)
+    parts = _cut(r, *iat)
+    assert [(p.start, p.end) for p in parts] == kept
+    for p in parts:
+        assert p.expected == r.expected[p.start - r.start : p.end - r.start]
+        assert p.section_start == 0x100

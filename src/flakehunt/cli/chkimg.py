@@ -24,7 +24,8 @@ class ChkimgSpec:
 @click.argument("target")
 @click.option("--image", "images", multiple=True, type=click.Path(path_type=Path),
               help="An image file to compare with (repeatable); matched by name, then identity.")
-@click.option("--search", "search", multiple=True, type=click.Path(path_type=Path),
+@click.option("--search", "search", multiple=True, metavar="DIR",
+              type=click.Path(path_type=Path),
               help="A directory to look for images in (repeatable).")
 @click.option("-d", "--detail", is_flag=True,
               help="Show [expected:actual] bytes of the first ranges.")
