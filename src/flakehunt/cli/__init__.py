@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("flakehunt.cli.run", "run", "Run a command repeatedly until a stop rule; record every run."),
     "history": ("flakehunt.cli.history", "history", "List recorded campaigns."),
     "show": ("flakehunt.cli.history", "show", "Show a campaign's summary, or one run in full."),
-    "chkimg": ("flakehunt.cli.chkimg", "chkimg", "Compare code in a dump, core or live process with the image on disk."),
+    "chkimg": ("flakehunt.cli.chkimg", "chkimg", "Compare code in a dump/core/process with images"),
 }
 
 
