@@ -161,3 +161,27 @@ def test_truncated_elf_image_is_one_clear_error(victim: Path, tmp_path: Path,
     for length in cuts(len(data)):
         cut.write_bytes(data[:length])
         _one_clear_error(capsys, str(core), "--image", str(cut))
+
+
+def test_core_mappings_agree_with_pyelftools(victim: Path, tmp_path: Path) -> None:
+    from elftools.elf.elffile import ELFFile
+
+    from flakehunt.images.elfcore import open_core
+
+    core, _ = make_core(victim, tmp_path, "clean", "0x37")
+    ours = sorted((m.start, m.end, m.file_offset, mod.name)
+                  for mod in open_core(core).modules for m in mod.mappings)
+    with open(core, "rb") as f:
+        elf = ELFFile(f)
+        theirs = []
+        for seg in elf.iter_segments():
+            if seg["p_type"] != "PT_NOTE":
+                continue
+            for note in seg.iter_notes():
+                if note["n_type"] == "NT_FILE":
+                    d = note["n_desc"]
+                    page = d["page_size"]
+                    theirs = sorted(
+                        (e["vm_start"], e["vm_end"], e["page_offset"] * page, name.decode())
+                        for e, name in zip(d["Elf_Nt_File_Entry"], d["filename"], strict=True))
+    assert ours == theirs and any(name == str(victim) for *_, name in ours)
