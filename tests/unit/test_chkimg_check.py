@@ -77,7 +77,7 @@ def test_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert data == json.loads(json.dumps(report_to_dict(check_target(X64 / "zero.dmp"))))
 
 
-def test_without_rebasing_the_dll_would_differ(tmp_path: Path) -> None:
+def test_only_found_images_are_compared(tmp_path: Path) -> None:
     # A copy of the dump in a directory without images: --image with the exe only.
     shutil.copy(X64 / "clean.dmp", tmp_path / "clean.dmp")
     r = check_target(tmp_path / "clean.dmp", images=[X64 / "chkimg_victim.exe"])

@@ -100,3 +100,21 @@ def test_x86_dll_has_text_relocations(dll_pe: pefile.PE) -> None:
     _, at_home = relocated_text(dll_pe, dll_pe.OPTIONAL_HEADER.ImageBase)
     _, moved = relocated_text(dll_pe, LOAD_BASE)
     assert sum(a != b for a, b in zip(at_home, moved, strict=True)) >= 4
+
+
+def test_only_the_bytes_the_dump_holds_are_compared(tmp_path: Path, dll_pe: pefile.PE) -> None:
+    # Like noreturn.dmp: 256 code bytes around the instruction pointer, nothing else.
+    text_rva, text = relocated_text(dll_pe, LOAD_BASE)
+    start = LOAD_BASE + text_rva + 0x1100
+    dump = tmp_path / "small.dmp"
+    dump.write_bytes(minidump("C:\\x\\chkimg_victim_dll.dll", LOAD_BASE,
+                              dll_pe.OPTIONAL_HEADER.SizeOfImage,
+                              dll_pe.FILE_HEADER.TimeDateStamp,
+                              [(start, text[0x1100:0x1200])]))
+    r = check_target(dump, images=[DLL])
+    [m] = r.modules
+    assert (m.compared, m.differing) == (256, 0) and m.code_bytes == len(text)
+    held = [(p.start, p.verdict) for p in m.pages if p.verdict == "match"]
+    assert held == [(start - start % 4096, "match")]
+    assert {p.verdict for p in m.pages} == {"match", "not captured"}
+    assert r.exit_status() == 0
