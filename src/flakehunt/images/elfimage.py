@@ -73,11 +73,11 @@ def _by_section(expected: bytes, start: int, file_offset: int,
         if lo < pos:
             continue
         if lo > pos:
-            out.append(_range("(between sections)", pos, pos, lo, expected, start, file_offset))
+            out.append(_range("(no section)", pos, pos, lo, expected, start, file_offset))
         out.append(_range(name, sec_off, lo, hi, expected, start, file_offset))
         pos = hi
     if pos < end_off:
-        out.append(_range("(between sections)", pos, pos, end_off, expected, start, file_offset))
+        out.append(_range("(no section)", pos, pos, end_off, expected, start, file_offset))
     return out
 
 

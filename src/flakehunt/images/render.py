@@ -26,8 +26,10 @@ def render_text(report: R.ChkimgReport, detail: bool = False) -> str:
     if ex is not None:
         where = f" at {ex.address:#x}" if ex.address is not None else ""
         label = f" {ex.name}" if ex.name else ""
-        code = f"{ex.code:#010x}" if report.kind == "minidump" else str(ex.code)
-        lines.append(f"  exception {code}{label}{where} (thread {ex.thread_id})")
+        if report.kind == "minidump":
+            lines.append(f"  exception {ex.code:#010x}{label}{where} (thread {ex.thread_id})")
+        else:
+            lines.append(f"  signal {ex.code}{label}{where} (thread {ex.thread_id})")
     if report.memory_ranges:
         total = sum(n for _s, n in report.memory_ranges)
         lines.append(f"  memory held: {len(report.memory_ranges):,} range(s), {total:,} bytes")
