@@ -12,7 +12,7 @@ from chkimg_paths import NORETURN, X64, needs_noreturn
 
 from flakehunt.cli import cli
 from flakehunt.cli.main import run_cli
-from flakehunt.images import check_target, render_text, report_to_dict, summary_line
+from flakehunt.images import check_target, evidence, render_text, report_to_dict, summary_line
 from flakehunt.images.report import DIFFERENT_BUILD, MISSING, ZERO_FILLED
 
 # The fixture program printed where it zeroed the page (tools/make_pe_fixtures.sh).
@@ -122,3 +122,14 @@ def test_noreturn_says_the_exe_is_missing_and_how_to_supply_it(
     r = check_target(NORETURN)
     assert render_text(r) == out
     assert summary_line(r).startswith("chkimg: no matching image found")
+
+
+def test_evidence_for_the_hunt_loop(tmp_path: Path) -> None:
+    line, data = evidence(X64 / "zero.dmp")
+    assert line == "chkimg: ZERO-FILLED 4,096 bytes in .text of chkimg_victim_dll.dll"
+    assert data is not None and data["differing"] == 4096
+    bad = tmp_path / "core"
+    bad.write_bytes(b"\x7fELF" + bytes(10))
+    line, data = evidence(bad)
+    assert data is None
+    assert line.startswith(f"chkimg: cannot check {bad}: ") and "ELF" in line

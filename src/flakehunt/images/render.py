@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flakehunt.images import report as R
@@ -108,6 +109,23 @@ def summary_line(report: R.ChkimgReport) -> str:
     if statuses & {R.MISSING, R.DIFFERENT_BUILD}:
         return "chkimg: no matching image found: nothing compared (use --image or --search)"
     return "chkimg: nothing compared"
+
+
+def evidence(target: object, images: list[Path] | None = None,
+             search: list[Path] | None = None) -> tuple[str, dict[str, Any] | None]:
+    """Run chkimg for a run's evidence: (summary line, report dict), never raising.
+
+    For the hunt loop: a core that cannot be read must not stop the campaign, so
+    a FlakehuntError becomes the line ``chkimg: cannot check TARGET: MESSAGE``.
+    """
+    from flakehunt.errors import FlakehuntError
+    from flakehunt.images.check import check_target
+
+    try:
+        report = check_target(target, images, search)  # type: ignore[arg-type]
+    except FlakehuntError as exc:
+        return f"chkimg: cannot check {target}: {exc}", None
+    return summary_line(report), report_to_dict(report)
 
 
 def report_to_dict(report: R.ChkimgReport) -> dict[str, Any]:
