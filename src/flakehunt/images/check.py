@@ -102,9 +102,11 @@ def validate_image(path: Path) -> None:
         source.close()
 
 
-def _how_to_supply(m: LoadedModule) -> str:
+def _how_to_supply(t: Target, m: LoadedModule) -> str:
+    where = ("the file it was loaded from is gone or was replaced" if t.kind == "live"
+             else f"the {t.kind.replace('-', ' ')}'s own directory is searched too")
     return (f"supply it with --image PATH/{m.basename}, or --search DIR for a directory "
-            f"holding it (the dump's own directory is searched too)")
+            f"holding it ({where})")
 
 
 def _check_module(t: Target, m: LoadedModule, target_dir: Path | None, images: list[Path],
@@ -112,7 +114,7 @@ def _check_module(t: Target, m: LoadedModule, target_dir: Path | None, images: l
     found = locate(m, t.memory, target_dir, images, search, unnamed)
     if found.path is None:
         return R.ModuleReport(m.name, m.base, m.size, R.MISSING,
-                              f"image {m.basename} not found ({found.wanted})", _how_to_supply(m))
+                              f"image {m.basename} not found ({found.wanted})", _how_to_supply(t, m))
     if not found.matches:
         return R.ModuleReport(
             m.name, m.base, m.size, R.DIFFERENT_BUILD,
