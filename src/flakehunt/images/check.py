@@ -114,7 +114,8 @@ def _check_module(t: Target, m: LoadedModule, target_dir: Path | None, images: l
     found = locate(m, t.memory, target_dir, images, search, unnamed)
     if found.path is None:
         return R.ModuleReport(m.name, m.base, m.size, R.MISSING,
-                              f"image {m.basename} not found ({found.wanted})", _how_to_supply(t, m))
+                              f"image {m.basename} not found ({found.wanted})",
+                              _how_to_supply(t, m))
     if not found.matches:
         return R.ModuleReport(
             m.name, m.base, m.size, R.DIFFERENT_BUILD,
