@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "decode": ("flakehunt.cli.decode", "decode_cmd", "Name exit statuses: NTSTATUS, signal, 128+N"),
     "show": ("flakehunt.cli.history", "show", "Show a campaign's summary, or one run in full."),
     "failures": ("flakehunt.cli.history", "failures", "List failed runs, by signature."),
+    "chkimg": ("flakehunt.cli.chkimg", "chkimg", "Compare code in a dump/core/process with images"),
 }
 
 
