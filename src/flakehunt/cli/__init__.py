@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("flakehunt.cli.run", "run", "Run a command repeatedly until a stop rule; record every run."),
     "history": ("flakehunt.cli.history", "history", "List recorded campaigns."),
     "show": ("flakehunt.cli.history", "show", "Show a campaign's summary, or one run in full."),
+    "flush": ("flakehunt.cli.flush", "flush", "Flush files to stable storage (fsync, FlushFileBuffers)."),
+    "exec": ("flakehunt.cli.exec", "exec_", "Run a tool, flush the outputs it wrote, exit as it did."),
 }
 
 
