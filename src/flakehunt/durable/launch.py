@@ -138,7 +138,10 @@ def die_like(
         return returncode
     sig = -returncode
     (no_core or _no_core)()
-    set_handler(sig, signal.SIG_DFL)
+    try:
+        set_handler(sig, signal.SIG_DFL)
+    except (OSError, ValueError):
+        pass  # SIGKILL and SIGSTOP have no handler to reset
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
     kill(os.getpid(), sig)

@@ -112,6 +112,6 @@ def written_between(before: Snapshot, after: Snapshot) -> list[Path]:
         old = before.files.get(path)
         if old is None or old != state:
             out.append(path)
-        elif before.taken_ns - max(old.mtime_ns, old.ctime_ns) < AMBIGUOUS_NS:
+        elif before.taken_ns - old.mtime_ns < AMBIGUOUS_NS:
             out.append(path)
     return out
