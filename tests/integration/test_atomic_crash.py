@@ -40,7 +40,9 @@ def naive_write(path: Path, data: bytes) -> None:
             fh.write(data[i : i + 4096])
 
 
-def kill_at_random_points(target: Path, write: Callable[[Path, bytes], None], seed: int) -> list[int | None]:
+def kill_at_random_points(
+    target: Path, write: Callable[[Path, bytes], None], seed: int
+) -> list[int | None]:
     """Fork writers that rewrite *target* forever; SIGKILL each at a seeded random moment."""
     rng = random.Random(seed)
     write(target, version(0))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-
 import click
 
 from flakehunt import __version__
@@ -20,8 +19,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("flakehunt.cli.run", "run", "Run a command repeatedly until a stop rule; record every run."),
     "history": ("flakehunt.cli.history", "history", "List recorded campaigns."),
     "show": ("flakehunt.cli.history", "show", "Show a campaign's summary, or one run in full."),
-    "flush": ("flakehunt.cli.flush", "flush", "Flush files to stable storage (fsync, FlushFileBuffers)."),
-    "exec": ("flakehunt.cli.exec", "exec_", "Run a tool, flush the outputs it wrote, exit as it did."),
+    "flush": ("flakehunt.cli.flush", "flush", "Flush files to stable storage (fsync and kin)."),
+    "exec": ("flakehunt.cli.exec", "exec_", "Run a tool, flush what it wrote, exit as it did."),
 }
 
 

@@ -1,4 +1,4 @@
-"""``flakehunt exec --flush GLOB -- TOOL ARGS...``: run a tool, flush its outputs, exit as it did."""
+"""``flakehunt exec --flush GLOB -- TOOL ARGS...``: run a tool, flush its outputs, exit like it."""
 
 from __future__ import annotations
 

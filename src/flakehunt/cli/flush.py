@@ -13,7 +13,9 @@ def render_flush(report: FlushReport, verbose: bool) -> str:
     lines: list[str] = []
     if verbose:
         for f in report.files:
-            waited = f", waited {format_duration(f.waited)} for a writer" if f.waited > 0.001 else ""
+            waited = ""
+            if f.waited > 0.001:
+                waited = f", waited {format_duration(f.waited)} for a writer"
             lines.append(f"{f.path}  {format_size(f.size)}  {format_duration(f.seconds)}{waited}")
     n = len(report.files)
     summary = (

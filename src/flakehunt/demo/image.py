@@ -112,12 +112,12 @@ def page_ok(data: bytes | memoryview, layout: Layout, page: int) -> bool:
     if magic != PAGE_MAGIC or index != page or region != layout.region_of(page):
         return False
     (crc,) = struct.unpack_from("<I", data, PAGE - 4)
-    return zlib.crc32(data[: PAGE - 4]) == crc
+    return bool(zlib.crc32(data[: PAGE - 4]) == crc)
 
 
 def is_zero(data: bytes | memoryview) -> bool:
     """Return whether *data* is all zero bytes."""
-    return not any(bytes(data)) if len(data) < 64 else bytes(data).count(0) == len(data)
+    return bytes(data).count(0) == len(data)
 
 
 def inspect(image: bytes | memoryview, layout: Layout) -> Verdict:

@@ -26,8 +26,8 @@ import time
 
 from flakehunt.demo.image import PAGE, Layout, encode_header, make_page
 
-DEFAULT_CODE_PAGES = 96
-DEFAULT_GUARD_PAGES = 32
+DEFAULT_CODE_PAGES = 116
+DEFAULT_GUARD_PAGES = 12
 DEFAULT_ROUNDS = 1200
 DEFAULT_PAUSE = 0.0
 

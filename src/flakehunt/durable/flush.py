@@ -54,7 +54,9 @@ def expand(paths: Iterable[Path], recursive: bool) -> list[Path]:
         try:
             st = p.stat()
         except FileNotFoundError:
-            raise NotFound(f"{p}: no such file", "check the path; flush only existing outputs")
+            raise NotFound(
+                f"{p}: no such file", "check the path; flush only existing outputs"
+            ) from None
         except OSError as exc:
             raise EnvironmentProblem(f"{p}: {exc.strerror}", "check permissions") from exc
         if stat.S_ISDIR(st.st_mode):
@@ -67,10 +69,9 @@ def expand(paths: Iterable[Path], recursive: bool) -> list[Path]:
                     if child.is_file() and not child.is_symlink() and child not in seen:
                         seen.add(child)
                         out.append(child)
-        elif stat.S_ISREG(st.st_mode):
-            if p not in seen:
-                seen.add(p)
-                out.append(p)
+        elif stat.S_ISREG(st.st_mode) and p not in seen:
+            seen.add(p)
+            out.append(p)
         # Devices, fifos and sockets have nothing to flush; skip them silently.
     return out
 
@@ -101,7 +102,7 @@ def flush(
         try:
             waited, size = _flush_one(path, sync, wait_writers, writer_timeout, clock)
         except FileNotFoundError:
-            raise NotFound(f"{path}: vanished before it could be flushed", None)
+            raise NotFound(f"{path}: vanished before it could be flushed", None) from None
         except OSError as exc:
             raise EnvironmentProblem(
                 f"{path}: cannot flush: {exc.strerror or exc}", "check permissions and the disk"

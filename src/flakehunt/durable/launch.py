@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -86,7 +87,9 @@ def run_forwarding(argv: Sequence[str], cwd: Path) -> int:
     try:
         proc = subprocess.Popen(list(argv), cwd=cwd)
     except FileNotFoundError:
-        raise CouldNotStart(f"{argv[0]}: command not found", "check PATH and the spelling") from None
+        raise CouldNotStart(
+            f"{argv[0]}: command not found", "check PATH and the spelling"
+        ) from None
     except PermissionError:
         raise CouldNotStart(f"{argv[0]}: permission denied", "is it executable?") from None
     except OSError as exc:
@@ -94,10 +97,8 @@ def run_forwarding(argv: Sequence[str], cwd: Path) -> int:
 
     def forward(signum: int, frame: FrameType | None) -> None:
         if proc.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, signum)
-            except ProcessLookupError:
-                pass
 
     previous = {}
     for name in FORWARDED:
@@ -138,10 +139,8 @@ def die_like(
         return returncode
     sig = -returncode
     (no_core or _no_core)()
-    try:
+    with contextlib.suppress(OSError, ValueError):  # SIGKILL/SIGSTOP: no handler to reset
         set_handler(sig, signal.SIG_DFL)
-    except (OSError, ValueError):
-        pass  # SIGKILL and SIGSTOP have no handler to reset
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
     kill(os.getpid(), sig)

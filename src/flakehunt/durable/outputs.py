@@ -6,7 +6,7 @@ import glob
 import os
 import posixpath
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,10 +79,9 @@ def expand_globs(patterns: Iterable[str], cwd: Path) -> tuple[list[Path], list[s
     return found, unmatched
 
 
-def snapshot(dirs: Iterable[Path], clock_ns: object = time.time_ns) -> Snapshot:
+def snapshot(dirs: Iterable[Path], clock_ns: Callable[[], int] = time.time_ns) -> Snapshot:
     """Record the state of every regular file under *dirs* (missing dirs are empty)."""
-    assert callable(clock_ns)
-    taken = int(clock_ns())
+    taken = clock_ns()
     files: dict[Path, FileState] = {}
     for d in dirs:
         for root, subdirs, names in os.walk(d):
@@ -95,7 +94,9 @@ def snapshot(dirs: Iterable[Path], clock_ns: object = time.time_ns) -> Snapshot:
                     continue  # vanished while walking
                 if not _is_regular(st.st_mode):
                     continue
-                files[p] = FileState(st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+                files[p] = FileState(
+                    st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size
+                )
     return Snapshot(taken, files)
 
 
@@ -110,8 +111,6 @@ def written_between(before: Snapshot, after: Snapshot) -> list[Path]:
     out: list[Path] = []
     for path, state in sorted(after.files.items()):
         old = before.files.get(path)
-        if old is None or old != state:
-            out.append(path)
-        elif before.taken_ns - old.mtime_ns < AMBIGUOUS_NS:
+        if old is None or old != state or before.taken_ns - old.mtime_ns < AMBIGUOUS_NS:
             out.append(path)
     return out

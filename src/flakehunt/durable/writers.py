@@ -58,7 +58,7 @@ def wait_for_writers(
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-    backoff: Backoff = Backoff(),  # noqa: B008 - frozen, shared safely
+    backoff: Backoff = Backoff(),
 ) -> tuple[WriterLock | None, float]:
     """Take LOCK_SH on *fd*, waiting up to *timeout* s; return (lock, seconds waited)."""
     try:
