@@ -5,7 +5,7 @@ ratios. Peers: the same tool without flakehunt, and coreutils `sync` (the story'
 first, heavyweight fix). Between repetitions everything is synced outside the
 timing, so no case pays for another's dirty pages.
 
-    python bench/flush_cost.py [--repeat 3] [--mb 100] [--files 1000] [--dir DIR]
+    python bench/flush_cost.py [--repeat 5] [--mb 100] [--files 1000] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def bench_big(work: Path, mb: int, repeat: int) -> dict[str, list[float]]:
         "tool alone": lambda: sh(tool, work),
         "tool + sync": lambda: (sh(tool, work), sh(["sync"], work)),  # type: ignore[func-returns-value]
         "exec --flush": lambda: sh([*FH, "exec", "--flush", "out.bin", "--", *tool], work),
+        # What part of exec's cost is just starting Python and click:
+        "(flakehunt --version alone)": lambda: sh([*FH, "--version"], work),
     }
     times: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(repeat):
@@ -94,7 +96,7 @@ def table(title: str, times: dict[str, list[float]]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--mb", type=int, default=100)
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--dir", type=Path, default=None, help="where to write (default: TMPDIR)")

@@ -41,7 +41,7 @@ def test_flush_syncs_each_file_and_each_parent_directory_once(tmp_path: Path) ->
     b = make(tmp_path / "b.dll", 20)
     c = make(tmp_path / "sub" / "c.pdb", 5)
     fake = RecordingSyncer()
-    report = flush([a, b, c, a], syncer=fake)
+    report = flush([a, b, c, a], syncer=fake, jobs=1)
     assert fake.files == [a, b, c]
     assert fake.dirs == [tmp_path.resolve(), (tmp_path / "sub").resolve()]
     assert report.total_bytes == 35
@@ -54,7 +54,13 @@ def test_recursive_walks_directories_in_sorted_order(tmp_path: Path) -> None:
     make(tmp_path / "out" / "a", 1)
     make(tmp_path / "out" / "d" / "m", 1)
     fake = RecordingSyncer()
-    flush([tmp_path / "out"], recursive=True, syncer=fake)
+    report = flush([tmp_path / "out"], recursive=True, syncer=fake, jobs=4)
+    assert [f.path.relative_to(tmp_path).as_posix() for f in report.files] == [
+        "out/a", "out/z", "out/d/m"
+    ]
+    assert sorted(fake.files) == sorted(f.path for f in report.files)
+    fake = RecordingSyncer()
+    flush([tmp_path / "out"], recursive=True, syncer=fake, jobs=1)
     assert [p.relative_to(tmp_path).as_posix() for p in fake.files] == ["out/a", "out/z", "out/d/m"]
 
 
@@ -131,3 +137,24 @@ def test_wait_for_writers_times_out_with_a_hint(tmp_path: Path) -> None:
 
 def test_backoff_doubles_up_to_the_cap() -> None:
     assert Backoff(first=0.001, factor=2, cap=0.004).delays()[:4] == [0.001, 0.002, 0.004, 0.004]
+
+
+def test_parallel_flush_syncs_every_file_once_and_dirs_after_files(tmp_path: Path) -> None:
+    files = [make(tmp_path / f"d{i % 3}" / f"f{i}", i) for i in range(40)]
+    events: list[tuple[str, Path]] = []
+    lock = threading.Lock()
+
+    class Ordered(RecordingSyncer):
+        def sync_file(self, path: Path) -> None:
+            with lock:
+                events.append(("file", path))
+
+        def sync_dir(self, path: Path) -> None:
+            with lock:
+                events.append(("dir", path))
+
+    report = flush(files, syncer=Ordered(), jobs=8)
+    assert [f.path for f in report.files] == files
+    assert sorted(p for kind, p in events if kind == "file") == sorted(files)
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["file"] * 40 + ["dir"] * 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from flakehunt.durable.flush import DEFAULT_WRITER_TIMEOUT, FlushReport
+from flakehunt.durable.flush import DEFAULT_JOBS, DEFAULT_WRITER_TIMEOUT, FlushReport
 from flakehunt.units import format_duration, format_size
 
 
@@ -34,13 +34,15 @@ def render_flush(report: FlushReport, verbose: bool) -> str:
 @click.option("-r", "--recursive", is_flag=True, help="Flush every file under directories.")
 @click.option("-v", "--verbose", is_flag=True, help="List each file with its size and time.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=DEFAULT_JOBS,
+              show_default=True, help="Files flushed at once (concurrent fsyncs share commits).")
 @click.option(
     "--writer-timeout",
     default=f"{int(DEFAULT_WRITER_TIMEOUT)}s",
     show_default=True,
     help="How long to wait for a process that holds a write lock on a file.",
 )
-def flush(paths: tuple[str, ...], recursive: bool, verbose: bool, quiet: bool,
+def flush(paths: tuple[str, ...], recursive: bool, verbose: bool, quiet: bool, jobs: int,
           writer_timeout: str) -> int:
     """Flush PATHs (and their directories) to stable storage: fsync, F_FULLFSYNC or
     FlushFileBuffers."""
@@ -48,7 +50,9 @@ def flush(paths: tuple[str, ...], recursive: bool, verbose: bool, quiet: bool,
     from flakehunt.status import ExitStatus
     from flakehunt.units import parse_duration
 
-    report = do_flush(paths, recursive=recursive, writer_timeout=parse_duration(writer_timeout))
+    report = do_flush(
+        paths, recursive=recursive, jobs=jobs, writer_timeout=parse_duration(writer_timeout)
+    )
     if not quiet:
         click.echo(render_flush(report, verbose))
     return int(ExitStatus.OK)
