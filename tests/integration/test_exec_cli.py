@@ -56,12 +56,13 @@ def test_exec_flush_written_lists_exactly_the_new_and_changed_files(tmp_path: Pa
     assert "flushed 2 files" in r.stderr
 
 
-def test_exec_forwards_sigterm_to_the_tool(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_exec_forwards_stop_signals_to_the_tool(tmp_path: Path, sig: int) -> None:
     tool = (
         "import signal, sys, time, pathlib\n"
         "def bye(s, f):\n"
-        "    pathlib.Path('got-term').write_text('yes'); sys.exit(7)\n"
-        "signal.signal(signal.SIGTERM, bye)\n"
+        "    pathlib.Path('got-term').write_text(str(s)); sys.exit(7)\n"
+        f"signal.signal({int(sig)}, bye)\n"
         "pathlib.Path('ready').write_text('1')\n"
         "time.sleep(30)\n"
     )
@@ -72,9 +73,9 @@ def test_exec_forwards_sigterm_to_the_tool(tmp_path: Path) -> None:
     while not (tmp_path / "ready").exists():
         assert time.monotonic() < deadline, "tool did not start"
         time.sleep(0.02)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     assert proc.wait(timeout=20) == 7
-    assert (tmp_path / "got-term").read_text() == "yes"
+    assert (tmp_path / "got-term").read_text() == str(int(sig))
 
 
 def test_exec_of_a_missing_tool_exits_127_like_a_shell(tmp_path: Path) -> None:

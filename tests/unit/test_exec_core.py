@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from flakehunt.durable.flush import FlushReport
-from flakehunt.durable.launch import ExecSpec, die_like, exit_code_for, run_and_flush
+from flakehunt.durable.launch import (
+    ExecSpec,
+    die_like,
+    exit_code_for,
+    run_and_flush,
+    windows_exit_code,
+)
 from flakehunt.errors import UsageError
 
 OLD = 1_000_000_000
@@ -110,3 +116,18 @@ def test_die_like_returns_plain_exit_codes_untouched() -> None:
         raise AssertionError("must not signal")
 
     assert die_like(42, kill=never, set_handler=never) == 42
+
+
+@pytest.mark.parametrize(
+    ("raw", "signed"),
+    [
+        (0, 0),
+        (3, 3),
+        (0xC0000005, -1073741819),
+        (0xC0000409, -1073740791),
+        (-1073741819, -1073741819),
+    ],
+)
+def test_windows_statuses_pass_through_sys_exit_as_the_same_dword(raw: int, signed: int) -> None:
+    assert windows_exit_code(raw) == signed
+    assert windows_exit_code(raw) & 0xFFFFFFFF == raw & 0xFFFFFFFF

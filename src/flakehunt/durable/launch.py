@@ -116,6 +116,16 @@ def run_forwarding(argv: Sequence[str], cwd: Path) -> int:
             signal.signal(sig, handler)
 
 
+def windows_exit_code(returncode: int) -> int:
+    """Return an NTSTATUS-sized status as the signed int that ``sys.exit`` passes on Windows.
+
+    Windows reports 0xC0000005 as 3221225477; a C ``int`` exit status must be
+    -1073741819 to come out as the same DWORD for the build system.
+    """
+    code = returncode & 0xFFFFFFFF
+    return code - (1 << 32) if code > 0x7FFFFFFF else code
+
+
 def exit_code_for(returncode: int) -> int:
     """Return the shell's view of a status: 128+N for death by signal N (POSIX sh)."""
     return 128 - returncode if returncode < 0 else returncode
@@ -135,6 +145,8 @@ def die_like(
     leave a misleading core of flakehunt next to the tool's real one. If we
     survive (an ignored-by-default signal), the caller exits with 128+N.
     """
+    if os.name == "nt":
+        return windows_exit_code(returncode)
     if returncode >= 0:
         return returncode
     sig = -returncode
