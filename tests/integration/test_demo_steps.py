@@ -57,3 +57,34 @@ def test_not_an_image_exits_2(tmp_path: Path) -> None:
     r = runstep(junk)
     assert r.returncode == 2 and "not an image" in r.stderr
     assert runstep(tmp_path / "missing").returncode == 2
+
+
+def link_handing_off(out: Path, rounds: int) -> None:
+    r = subprocess.run([PY, "-m", "flakehunt.demo.link", str(out), "--rounds", str(rounds)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def test_flush_returns_only_after_the_late_writer_finished(tmp_path: Path) -> None:
+    from flakehunt.demo.image import Finding, decode_header, inspect
+    from flakehunt.durable import flush
+
+    out = tmp_path / "linked.bin"
+    link_handing_off(out, rounds=4000)
+    report = flush([out])
+    data = out.read_bytes()
+    assert inspect(data, decode_header(data[:PAGE])).finding is Finding.OK
+    assert report.files[0].size == len(data)
+
+
+def test_without_waiting_the_next_step_can_see_zero_pages(tmp_path: Path) -> None:
+    # Control for the test above: right after the linker exits, pages are still zero.
+    from flakehunt.demo.image import Finding, decode_header, inspect
+
+    findings = []
+    for i in range(3):
+        out = tmp_path / f"linked{i}.bin"
+        link_handing_off(out, rounds=4000)
+        data = out.read_bytes()
+        findings.append(inspect(data, decode_header(data[:PAGE])).finding)
+    assert any(f is not Finding.OK for f in findings), findings
