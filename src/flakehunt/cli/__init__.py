@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("flakehunt.cli.history", "show", "Show a campaign's summary, or one run in full."),
     "failures": ("flakehunt.cli.history", "failures", "List failed runs, by signature."),
     "chkimg": ("flakehunt.cli.chkimg", "chkimg", "Compare code in a dump/core/process with images"),
+    "flush": ("flakehunt.cli.flush", "flush", "Flush files to stable storage (fsync and kin)."),
+    "exec": ("flakehunt.cli.exec", "exec_", "Run a tool, flush what it wrote, exit as it did."),
 }
 
 
