@@ -43,68 +43,38 @@ def test_distinct_failures_keep_distinct_fingerprints():
 
 # (output tail, expected fingerprint): the right line is chosen.
 CHOICE = [
-    (
-        'Traceback (most recent call last):\n  File "x.py", line 3, in <module>\n    f()\n'
-        "KeyError: 'user-17'\n",
-        "KeyError: 'user-<n>'",
-    ),
-    (
-        'Traceback (most recent call last):\n  File "a.py", line 1\nOSError: disk\n\nDuring handling'
-        " of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n"
-        '  File "a.py", line 4\nRuntimeError: cleanup failed\n',
-        "RuntimeError: cleanup failed",
-    ),
-    (
-        "info: starting\nerror: retrying in 5s\npanic: send on closed channel\n\ngoroutine 7:\n",
-        "panic: send on closed channel",
-    ),
-    (
-        "thread 'main' panicked at src/lib.rs:10:9:\nattempt to divide by zero\nnote: run with\n",
-        "thread 'main' panicked at src/lib.rs:10:9: attempt to divide by zero",
-    ),
-    (
-        "cc -c x.c\nx.c:3:5: error: expected ';'\nmake: *** [Makefile:2: x.o] Error 1\n",
-        "x.c:3:5: error: expected ';'",
-    ),
-    (
-        "E   assert 1 == 2\n=== short test summary ===\nFAILED tests/t.py::test_b - assert 1 == 2\n",
-        "FAILED tests/t.py::test_b - assert <n> == <n>",
-    ),
-    (
-        "=== RUN   TestFoo\n    foo_test.go:12: got 3\n--- FAIL: TestFoo (0.00s)\nFAIL\n",
-        "--- FAIL: TestFoo (<dur>)",
-    ),
-    (
-        "==99==ERROR: LeakSanitizer: detected memory leaks\nSUMMARY: AddressSanitizer: 64 byte(s)\n",
-        "==<n>==ERROR: LeakSanitizer: detected memory leaks",
-    ),
-    (
-        "x.c:7:12: runtime error: signed integer overflow: 2147483647 + 1\n",
-        "x.c:7:12: runtime error: signed integer overflow: <n> + <n>",
-    ),
+    ("Traceback (most recent call last):\n  File \"x.py\", line 3, in <module>\n    f()\n"
+     "KeyError: 'user-17'\n", "KeyError: 'user-<n>'"),
+    ("Traceback (most recent call last):\n  File \"a.py\", line 1\nOSError: disk\n\nDuring handling"
+     " of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n"
+     "  File \"a.py\", line 4\nRuntimeError: cleanup failed\n", "RuntimeError: cleanup failed"),
+    ("info: starting\nerror: retrying in 5s\npanic: send on closed channel\n\ngoroutine 7:\n",
+     "panic: send on closed channel"),
+    ("thread 'main' panicked at src/lib.rs:10:9:\nattempt to divide by zero\nnote: run with\n",
+     "thread 'main' panicked at src/lib.rs:10:9: attempt to divide by zero"),
+    ("cc -c x.c\nx.c:3:5: error: expected ';'\nmake: *** [Makefile:2: x.o] Error 1\n",
+     "x.c:3:5: error: expected ';'"),
+    ("E   assert 1 == 2\n=== short test summary ===\nFAILED tests/t.py::test_b - assert 1 == 2\n",
+     "FAILED tests/t.py::test_b - assert <n> == <n>"),
+    ("=== RUN   TestFoo\n    foo_test.go:12: got 3\n--- FAIL: TestFoo (0.00s)\nFAIL\n",
+     "--- FAIL: TestFoo (<dur>)"),
+    ("==99==ERROR: LeakSanitizer: detected memory leaks\nSUMMARY: AddressSanitizer: 64 byte(s)\n",
+     "==<n>==ERROR: LeakSanitizer: detected memory leaks"),
+    ("x.c:7:12: runtime error: signed integer overflow: 2147483647 + 1\n",
+     "x.c:7:12: runtime error: signed integer overflow: <n> + <n>"),
     ("\x1b[31merror:\x1b[0m build failed at 12:01:02\n", "error: build failed at <time>"),
-    (
-        'Exception in thread "main" java.lang.IllegalStateException: closed after 17 tasks\n'
-        "\tat Foo.bar(Foo.java:12)\n",
-        'Exception in thread "main" java.lang.IllegalStateException: closed after <n> tasks',
-    ),
-    (
-        "fatal error: concurrent map writes\n\ngoroutine 1 [running]:\n",
-        "fatal error: concurrent map writes",
-    ),
-    (
-        "x.c:(.text+0x5): undefined reference to `foo'\ncollect2: error: ld returned 1\n",
-        "x.c:(.text+<addr>): undefined reference to `foo'",
-    ),
-    (
-        "Fatal Python error: Segmentation fault\n\nCurrent thread 0x00007f12 (most recent):\n",
-        "Fatal Python error: Segmentation fault",
-    ),
-    (
-        "AddressSanitizer:DEADLYSIGNAL\n==77==ERROR: AddressSanitizer: SEGV on unknown address 0x0"
-        " (pc 0x5581 T0)\n",
-        "==<n>==ERROR: AddressSanitizer: SEGV on unknown address <addr> (pc <addr> T0)",
-    ),
+    ('Exception in thread "main" java.lang.IllegalStateException: closed after 17 tasks\n'
+     "\tat Foo.bar(Foo.java:12)\n",
+     'Exception in thread "main" java.lang.IllegalStateException: closed after <n> tasks'),
+    ("fatal error: concurrent map writes\n\ngoroutine 1 [running]:\n",
+     "fatal error: concurrent map writes"),
+    ("x.c:(.text+0x5): undefined reference to `foo'\ncollect2: error: ld returned 1\n",
+     "x.c:(.text+<addr>): undefined reference to `foo'"),
+    ("Fatal Python error: Segmentation fault\n\nCurrent thread 0x00007f12 (most recent):\n",
+     "Fatal Python error: Segmentation fault"),
+    ("AddressSanitizer:DEADLYSIGNAL\n==77==ERROR: AddressSanitizer: SEGV on unknown address 0x0"
+     " (pc 0x5581 T0)\n",
+     "==<n>==ERROR: AddressSanitizer: SEGV on unknown address <addr> (pc <addr> T0)"),
     ("all good\nnothing to see\n", ""),
 ]
 
