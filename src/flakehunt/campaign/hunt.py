@@ -7,13 +7,13 @@ import os
 import signal
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
 from flakehunt import __version__
-from flakehunt.campaign.books import CampaignSummary
+from flakehunt.campaign.books import CampaignSummary, Finished
 from flakehunt.campaign.events import ProgressSink
 from flakehunt.campaign.scheduler import Scheduler
 from flakehunt.campaign.spec import CampaignSpec, Limits
@@ -53,6 +53,7 @@ def hunt(
     *,
     resume: str | None = None,
     limits: Limits | None = None,
+    observer: Callable[[Finished], str | None] | None = None,
 ) -> CampaignSummary:
     """Run *spec* as a new campaign, or continue campaign *resume* with its stored spec."""
     if resume is not None:
@@ -90,6 +91,7 @@ def hunt(
         campaign_uuid=campaign_uuid,
         evidence_root=str(evidence_root_for(store.path)),
         progress=progress,
+        observer=observer,
     )
     with sigterm_as_interrupt():
         try:

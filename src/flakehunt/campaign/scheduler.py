@@ -47,6 +47,7 @@ class Scheduler:
         base_env: dict[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
         status_interval: float = 0.1,
+        observer: Callable[[Finished], str | None] | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
@@ -56,6 +57,9 @@ class Scheduler:
         self.progress = progress
         self.clock = clock
         self.status_interval = status_interval
+        # Called with each recorded run; a non-empty return stops the campaign
+        # (``compare --until-decided`` decides here).
+        self.observer = observer
         self.rules = Rules(
             expect_exit=frozenset(spec.expect_exit),
             fail_regex=compile_regex(spec.fail_regex),
@@ -325,6 +329,10 @@ class Scheduler:
         with self._record_lock:
             self.store.add_runs([f.row])
             self.books.record([f])
+            if self.observer is not None:
+                reason = self.observer(f)
+                if reason:
+                    self.request_stop(reason)
 
     def request_stop(self, reason: str) -> None:
         """Stop launching; the first reason is kept, except that Ctrl-C overrides."""
