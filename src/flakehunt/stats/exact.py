@@ -1,0 +1,238 @@
+"""Boschloo's exact unconditional test for two arms of equal size, by enumeration.
+
+The test orders tables by Fisher's one-sided p-value and rejects when that
+p-value is at most c*, the largest threshold whose size, maximised over the
+common failure rate, stays at or below alpha (Boschloo 1970). Given the total t
+of failures, the variant's count is hypergeometric whatever the common rate, so
+the size at rate q is  sum_t Binom(t; 2n, q) * H_t(a_c(t)),  where a_c(t) is the
+largest variant count still rejected at total t. That makes the size O(n) per
+rate and the whole rejection region O(n) numbers: no n-by-n table is built.
+
+Used by ``plan`` (power by exact enumeration) and checked against
+``scipy.stats.boschloo_exact`` in the tests. numpy/scipy are imported lazily.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+# Rates at which the size is maximised: uniform on the arcsine scale, where a
+# binomial's spread is the same everywhere, then refined around the worst one.
+_GRID = 400
+_REL = 1e-12  # slack when comparing p-values, against rounding in the cdf
+
+
+@dataclass(frozen=True)
+class Region:
+    """The rejection region of the one-sided test "variant fails less", n runs per arm."""
+
+    n: int
+    alpha: float
+    threshold: float  # c*: reject when Fisher's one-sided p <= threshold
+    critical: tuple[int, ...]  # a_c(t) for t = 0..2n; below max(0, t-n) means none
+    size: float  # the attained size, at most alpha
+
+
+class _Sizes:
+    """Size of a region under a common rate, on a fixed grid of rates, for one n."""
+
+    def __init__(self, n: int) -> None:
+        import numpy as np
+        from scipy.special import gammaln
+
+        self.n = n
+        theta = (np.arange(_GRID) + 0.5) / _GRID * (math.pi / 2)
+        self.rates = np.sin(theta) ** 2
+        self._t = np.arange(2 * n + 1)
+        m = 2 * n
+        self._lc = gammaln(m + 1) - gammaln(self._t + 1) - gammaln(m - self._t + 1)
+        self._log_pmf_rows = self._log_pmf(self.rates)
+
+    def _log_pmf(self, rates: Any) -> Any:
+        import numpy as np
+
+        q = np.asarray(rates, dtype=float)[:, None]
+        m = 2 * self.n
+        return np.exp(self._lc[None, :] + self._t * np.log(q) + (m - self._t) * np.log1p(-q))
+
+    def sup(self, weights: Any, refine: bool) -> float:
+        """Return the largest size over the grid, refined locally when asked."""
+        import numpy as np
+
+        curve = self._log_pmf_rows @ weights
+        i = int(curve.argmax())
+        best = float(curve[i])
+        if not refine:
+            return best
+        from scipy.optimize import minimize_scalar
+
+        lo = float(self.rates[max(0, i - 1)])
+        hi = float(self.rates[min(len(self.rates) - 1, i + 1)])
+        res = minimize_scalar(
+            lambda q: -float((self._log_pmf(np.array([q])) @ weights)[0]),
+            bounds=(lo, hi),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
+        return max(best, -float(res.fun))
+
+
+def _log_choose(n: int) -> Any:
+    import numpy as np
+    from scipy.special import gammaln
+
+    k = np.arange(n + 1)
+    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+
+def _tail(a: Any, t: Any, n: int, lc: Any, lc2: Any) -> tuple[Any, Any]:
+    """Return (pmf, cdf) of Hypergeom(2n, t, n) at a, for a inside the support.
+
+    The cdf is summed downwards with the pmf ratio
+    p(x-1)/p(x) = x (n-t+x) / ((n-x+1)(t-x+1)); in a lower tail the terms fall
+    off faster than geometrically, and scipy's hypergeom is 40x slower here.
+    """
+    import numpy as np
+
+    pmf = np.exp(lc[a] + lc[t - a] - lc2[t])
+    total = pmf.copy()
+    term = pmf.copy()
+    x = a.astype(float)
+    tf = t.astype(float)
+    for _ in range(4 * n + 2):
+        ratio = x * (n - tf + x) / ((n - x + 1) * (tf - x + 1))
+        ratio = np.where(x > 0, np.maximum(ratio, 0.0), 0.0)
+        term = term * ratio
+        total += term
+        x = x - 1
+        if not np.any(term > total * 1e-17):
+            break
+    return pmf, np.minimum(total, 1.0)
+
+
+def _critical(n: int, c: float, guess: Any = None) -> tuple[Any, Any]:
+    """Return (a_c(t), H_t(a_c(t))) for every total t at Fisher threshold *c*.
+
+    a_c(t) is the largest variant count whose hypergeometric cdf is <= c (or
+    max(0, t-n) - 1 when there is none). Found by stepping from a guess (the
+    previous threshold's answer, or a normal approximation) in pmf-sized steps.
+    """
+    import numpy as np
+    from scipy.stats import norm
+
+    lc, lc2 = _log_choose(n), _log_choose(2 * n)
+    t = np.arange(2 * n + 1)
+    lo = np.maximum(0, t - n) - 1  # lo means "nothing rejected"
+    hi = np.minimum(t, n)
+    if guess is None:
+        sd = np.sqrt(t / 4 * (2 * n - t) / max(1, 2 * n - 1))
+        guess = np.floor(t / 2 + float(norm.ppf(min(c, 1 - 1e-12))) * sd)
+    a = np.clip(np.asarray(guess, dtype=np.int64), lo, hi)
+    limit = c * (1 + _REL)
+    for _ in range(4 * n + 8):
+        inside = a > lo
+        safe = np.where(inside, a, lo + 1)
+        pmf, cdf = _tail(safe, t, n, lc, lc2)
+        cdf = np.where(inside, cdf, 0.0)
+        pmf = np.where(inside, pmf, 0.0)
+        up_ok = a < hi
+        nxt = np.where(up_ok, np.exp(lc[np.minimum(a + 1, n)] + lc[np.clip(t - a - 1, 0, n)] - lc2[t]), np.inf)
+        down = cdf > limit
+        up = ~down & (cdf + nxt <= limit)
+        if not (down.any() or up.any()):
+            return a, cdf
+        step_down = np.clip(np.ceil((cdf - limit) / np.maximum(pmf, 1e-300)), 1, 64)
+        step_up = np.clip(np.floor((limit - cdf) / np.maximum(nxt, 1e-300)), 1, 64)
+        a = np.where(down, a - step_down, np.where(up, a + step_up, a)).astype(np.int64)
+        a = np.clip(a, lo, hi)
+    raise RuntimeError("critical values did not converge")  # pragma: no cover
+
+
+@functools.lru_cache(maxsize=64)
+def region(n: int, alpha: float, hint: float | None = None) -> Region:
+    """Return Boschloo's one-sided rejection region at level *alpha* for *n* runs per arm.
+
+    *hint* is a threshold known to be near c* (c* moves little with n), which
+    shortens the search; the answer does not depend on it.
+    """
+    if n < 1:
+        raise ValueError("runs per arm must be at least 1")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
+    import numpy as np
+
+    sizes = _Sizes(n)
+    # Fisher's own threshold alpha has size <= alpha; Boschloo's c* is at least that.
+    lo_c = alpha
+    a_lo, w_lo = _critical(n, lo_c)
+    if hint is not None and hint / 1.01 > alpha:
+        a_try, w_try = _critical(n, hint / 1.01, a_lo)
+        if sizes.sup(w_try, refine=True) <= alpha:
+            lo_c, a_lo, w_lo = hint / 1.01, a_try, w_try
+    hi_c = lo_c
+    a_hi, w_hi = a_lo, w_lo
+    grow = 1.02 if hint is not None else 1.5
+    while hi_c < 1.0:
+        hi_c = min(1.0, hi_c * grow)
+        a_hi, w_hi = _critical(n, hi_c, a_hi)
+        if sizes.sup(w_hi, refine=True) > alpha:
+            break
+        lo_c, a_lo, w_lo = hi_c, a_hi, w_hi
+    else:
+        return Region(n, alpha, 1.0, tuple(int(x) for x in a_lo), sizes.sup(w_lo, True))
+    # Bisect on log c; the region changes only where c crosses some table's p-value.
+    while hi_c / lo_c > 1 + 1e-5:
+        mid = math.sqrt(lo_c * hi_c)
+        a_mid, w_mid = _critical(n, mid, a_lo)
+        if np.array_equal(a_mid, a_lo):
+            lo_c = mid
+        elif np.array_equal(a_mid, a_hi) or sizes.sup(w_mid, refine=False) > alpha:
+            hi_c, a_hi = mid, a_mid
+        else:
+            lo_c, a_lo, w_lo = mid, a_mid, w_mid
+    size = sizes.sup(w_lo, refine=True)
+    while size > alpha:  # the grid missed a peak that refinement found: step back
+        lo_c /= 1 + 1e-4
+        a_lo, w_lo = _critical(n, lo_c, a_lo)
+        size = sizes.sup(w_lo, refine=True)
+    return Region(n, alpha, lo_c, tuple(int(x) for x in a_lo), size)
+
+
+def rejects(reg: Region, variant_failures: int, baseline_failures: int) -> bool:
+    """Return True when the table (variant, baseline failures; n each) lies in *reg*."""
+    t = variant_failures + baseline_failures
+    return variant_failures <= reg.critical[t]
+
+
+def power(reg: Region, baseline_rate: float, variant_rate: float) -> float:
+    """Return the exact probability that *reg* rejects when the true rates are as given."""
+    import numpy as np
+    from scipy.stats import binom
+
+    n = reg.n
+    # Outcomes outside these ranges carry under 1e-13 of probability together.
+    a_hi = int(binom.isf(1e-14, n, variant_rate)) if variant_rate > 0 else 0
+    b_hi = int(binom.isf(1e-14, n, baseline_rate)) if baseline_rate > 0 else 0
+    a = np.arange(min(n, a_hi) + 1)
+    b = np.arange(min(n, b_hi) + 1)
+    pa = binom.pmf(a, n, variant_rate)
+    pb = binom.pmf(b, n, baseline_rate)
+    crit = np.asarray(reg.critical)
+    hit = a[:, None] <= crit[a[:, None] + b[None, :]]
+    return float(pa @ (hit * pb[None, :]).sum(axis=1)) if len(a) else 0.0
+
+
+def boschloo_p(variant_failures: int, baseline_failures: int, n: int) -> float:
+    """Return Boschloo's one-sided p-value for "variant fails less" (n runs per arm)."""
+    import numpy as np
+    from scipy.stats import hypergeom
+
+    if not (0 <= variant_failures <= n and 0 <= baseline_failures <= n):
+        raise ValueError("failures must lie between 0 and the runs per arm")
+    t = variant_failures + baseline_failures
+    observed = float(hypergeom.cdf(variant_failures, 2 * n, t, n))
+    _, w = _critical(n, observed)
+    return min(1.0, _Sizes(n).sup(w, refine=True)) if np.any(w) else 1.0
