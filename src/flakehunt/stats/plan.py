@@ -96,19 +96,17 @@ def runs_for_difference(
         hint = reg.threshold
         return exact.power(reg, hi_rate, lo_rate)
 
-    # Bracket: exact tests need more runs than the approximation, rarely fewer.
-    lo = max(1, approx // 2)
-    hi = max(2, approx)
-    while power_at(hi) < power:
-        lo = hi
-        hi = math.ceil(hi * 1.25)
-        if hi > MAX_EXACT_RUNS:
-            if power_at(MAX_EXACT_RUNS) < power:
+    # Bracket around the approximation: exact tests usually need a little more.
+    if power_at(approx) >= power:
+        hi, lo = approx, max(0, int(approx * 0.9))
+        while lo > 0 and power_at(lo) >= power:
+            hi, lo = lo, int(lo * 0.8)
+    else:
+        lo, hi = approx, math.ceil(approx * 1.1) + 1
+        while power_at(hi) < power:
+            if hi >= MAX_EXACT_RUNS:
                 return ComparisonPlan(baseline, target, power, alpha, None, 0.0, approx)
-            hi = MAX_EXACT_RUNS
-            break
-    if lo >= hi or power_at(lo) >= power:
-        lo = 0
+            lo, hi = hi, min(MAX_EXACT_RUNS, math.ceil(hi * 1.25))
     while hi - lo > 1:  # invariant: power(lo) < goal <= power(hi) (lo=0: none)
         mid = (lo + hi) // 2
         if power_at(mid) >= power:
