@@ -71,7 +71,7 @@ def _exact_coverage(method: str, p: float, n: int) -> float:
     ks = np.arange(n + 1)
     pmf = stats.binom.pmf(ks, n, p)
     inside = [interval(int(k), n, 0.95, method) for k in ks]
-    return float(sum(w for w, (lo, hi) in zip(pmf, inside) if lo <= p <= hi))
+    return float(sum(w for w, (lo, hi) in zip(pmf, inside, strict=True) if lo <= p <= hi))
 
 
 def test_wilson_undercovers_at_half_a_percent_which_is_why_exact_is_the_default() -> None:

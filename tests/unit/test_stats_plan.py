@@ -21,7 +21,8 @@ def brute_power(n: int, base: float, target: float, alpha: float) -> float:
         pa = stats.binom.pmf(a, n, target)
         if pa < 1e-9:
             continue
-        def rejected(b: int) -> bool:
+
+        def rejected(b: int, a: int = a) -> bool:
             table = np.array([[a, b], [n - a, n - b]])
             return float(stats.boschloo_exact(table, alternative="less").pvalue) <= alpha
 

@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("flakehunt.cli.run", "run", "Run a command repeatedly until a stop rule; record every run."),
     "history": ("flakehunt.cli.history", "history", "List recorded campaigns."),
     "show": ("flakehunt.cli.history", "show", "Show a campaign's summary, or one run in full."),
-    "plan": ("flakehunt.cli.plan", "plan", "How many runs a question needs (exact, not approximate)."),
+    "plan": ("flakehunt.cli.plan", "plan", "How many runs a question needs (exact enumeration)."),
 }
 
 

@@ -33,7 +33,9 @@ def parse_rate(text: str, option: str) -> float:
     ),
 )
 @click.option("--baseline", metavar="RATE", help="Failure rate of the baseline, e.g. 3.5%.")
-@click.option("--target", metavar="RATE", help="Failure rate the mitigation should reach, e.g. 0.5%.")
+@click.option(
+    "--target", metavar="RATE", help="Failure rate the mitigation should reach, e.g. 0.5%."
+)
 @click.option("--power", type=float, default=0.8, show_default=True, help="Chance of detecting it.")
 @click.option(
     "--alpha",
@@ -44,7 +46,9 @@ def parse_rate(text: str, option: str) -> float:
 )
 @click.option("--one-sided", is_flag=True, help="Spend all of --alpha on the one direction asked.")
 @click.option("--below", metavar="RATE", help="Clean runs needed to claim a rate below RATE.")
-@click.option("--after", type=int, metavar="K", help="With --below: the bound reached after K clean runs.")
+@click.option(
+    "--after", type=int, metavar="K", help="With --below: the bound reached after K clean runs."
+)
 @click.option("--confidence", type=float, default=0.95, show_default=True, help="With --below.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def plan(

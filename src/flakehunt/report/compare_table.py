@@ -91,7 +91,10 @@ def _footer(r: ComparisonResult) -> list[str]:
             f"p: exact one-sided Boschloo test vs {r.baseline}, Holm-adjusted; better/worse "
             f"when p <= {r.alpha / 2:g} (each direction at alpha/2, alpha = {r.alpha:g})"
         )
-    lines = [f"rate: {conf} {r.method} interval; vs baseline: difference with {conf} Newcombe interval", rule]
+    lines = [
+        f"rate: {conf} {r.method} interval; vs baseline: difference with {conf} Newcombe interval",
+        rule,
+    ]
     return lines + list(r.notes)
 
 
@@ -114,7 +117,10 @@ def render_terminal(r: ComparisonResult) -> str:
     right = {1, 2}
     out = []
     for row in rows:
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         out.append("  ".join(cells).rstrip())
     details = _details(r)
     if details:
@@ -125,6 +131,7 @@ def render_terminal(r: ComparisonResult) -> str:
 
 def render_markdown(r: ComparisonResult) -> str:
     """Return the table as GitHub-flavoured Markdown."""
+
     def esc(s: str) -> str:
         return s.replace("|", "\\|")
 
@@ -139,6 +146,7 @@ def render_markdown(r: ComparisonResult) -> str:
 
 def to_dict(r: ComparisonResult) -> dict[str, Any]:
     """Return a JSON-able dict with every number unrounded."""
+
     def group(g: Any) -> dict[str, Any]:
         return {"key": g.key, "runs": g.runs, "failures": g.failures, "rate": g.rate}
 
@@ -156,7 +164,9 @@ def to_dict(r: ComparisonResult) -> dict[str, Any]:
                 "design_effect": v.design_effect,
                 "upper_bound": v.upper_bound,
                 "difference": v.difference,
-                "difference_interval": None if v.difference_interval is None else list(v.difference_interval),
+                "difference_interval": None
+                if v.difference_interval is None
+                else list(v.difference_interval),
                 "p_better": v.p_better,
                 "p_worse": v.p_worse,
                 "verdict": v.verdict,

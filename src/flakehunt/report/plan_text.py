@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from flakehunt.report.compare_table import pct
-from flakehunt.stats.plan import BelowPlan, ComparisonPlan, MAX_EXACT_RUNS
+from flakehunt.stats.plan import MAX_EXACT_RUNS, BelowPlan, ComparisonPlan
 
 
 def _test_words(p: ComparisonPlan, two_sided_alpha: float | None) -> str:
@@ -48,9 +48,12 @@ def render_below(p: BelowPlan) -> str:
         f"{p.runs_needed:,} runs in a row without a failure."
     ]
     if p.after is not None and p.bound_after is not None:
-        verdict = "reached" if p.after >= p.runs_needed else f"{p.runs_needed - p.after:,} more to go"
+        verdict = (
+            "reached" if p.after >= p.runs_needed else f"{p.runs_needed - p.after:,} more to go"
+        )
         lines.append(
-            f"After {p.after:,} clean runs, the {conf} upper bound is {pct(p.bound_after)} ({verdict})."
+            f"After {p.after:,} clean runs, the {conf} upper bound is "
+            f"{pct(p.bound_after)} ({verdict})."
         )
     return "\n".join(lines) + "\n"
 

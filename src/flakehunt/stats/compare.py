@@ -90,7 +90,7 @@ def _arm(records: Sequence[RunRecord], group: int) -> _Arm:
     counted = [r for r in records if r.counted]
     failures = sum(r.failed for r in counted)
     clusters: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for r, c in zip(counted, design.clusters_of([r.block for r in counted], group)):
+    for r, c in zip(counted, design.clusters_of([r.block for r in counted], group), strict=True):
         clusters[c][0] += int(r.failed)
         clusters[c][1] += 1
     deff = 1.0
@@ -119,10 +119,7 @@ def _groups(records: Sequence[RunRecord], key: str) -> tuple[GroupRate, ...]:
             GroupRate(sig, total, n, n / total if total else 0.0)
             for sig, n in sorted(fails.items(), key=lambda kv: (-kv[1], kv[0]))
         )
-    return tuple(
-        GroupRate(k, runs[k], fails[k], fails[k] / runs[k])
-        for k in sorted(runs, key=int)
-    )
+    return tuple(GroupRate(k, runs[k], fails[k], fails[k] / runs[k]) for k in sorted(runs, key=int))
 
 
 def _scaled(arm: _Arm, deff: float) -> tuple[int, int]:
@@ -153,7 +150,9 @@ def analyse(
     if not 0.5 < confidence < 1.0:
         raise ValueError(f"confidence must be between 0.5 and 1, not {confidence}")
     records = list(records)
-    names = list(variants) if variants is not None else list(dict.fromkeys(r.variant for r in records))
+    names = (
+        list(variants) if variants is not None else list(dict.fromkeys(r.variant for r in records))
+    )
     if baseline not in names:
         raise ValueError(f"the baseline {baseline!r} is not one of the variants")
     alpha = 1.0 - confidence
@@ -173,7 +172,9 @@ def analyse(
         raw_better.append(boschloo_less(fv, nv, fb, nb))
         raw_worse.append(boschloo_greater(fv, nv, fb, nb))
     adj_better, adj_worse = holm(raw_better), holm(raw_worse)
-    seq = {s.variant: s for s in sequential.states(records, baseline, names, alpha)} if others else {}
+    seq = (
+        {s.variant: s for s in sequential.states(records, baseline, names, alpha)} if others else {}
+    )
     mixed = len({r.concurrency for r in records if r.counted}) > 1
 
     results = []
@@ -185,7 +186,9 @@ def analyse(
         ci = interval(arm.failures / arm.deff, n_eff, confidence, method)
         bound = zero_failure_upper_bound(n_eff, confidence) if arm.failures == 0 else None
         if arm.deff > 1.0:
-            notes.append(f"{v}: failures cluster in time; intervals widened (design effect {arm.deff:.2f})")
+            notes.append(
+                f"{v}: failures cluster in time; intervals widened (design effect {arm.deff:.2f})"
+            )
         diff = diff_ci = p_b = p_w = None
         needed = needed_over = None
         if v == baseline:
@@ -196,19 +199,41 @@ def analyse(
             diff = rate - base_rate
             deff = max(arm.deff, base.deff)
             diff_ci = newcombe(
-                arm.failures / deff, arm.runs / deff, base.failures / deff, base.runs / deff, confidence
+                arm.failures / deff,
+                arm.runs / deff,
+                base.failures / deff,
+                base.runs / deff,
+                confidence,
             )
             p_b, p_w = adj_better[i], adj_worse[i]
             verdict, needed, needed_over = _verdict(
-                v, i, rate, base_rate, min(arm.runs, base.runs) / deff,
-                raw_better, raw_worse, alpha, seq.get(v) if sequential_rule else None,
+                v,
+                i,
+                rate,
+                base_rate,
+                min(arm.runs, base.runs) / deff,
+                raw_better,
+                raw_worse,
+                alpha,
+                seq.get(v) if sequential_rule else None,
             )
         results.append(
             VariantResult(
-                name=v, runs=arm.runs, not_counted=arm.not_counted, failures=arm.failures,
-                rate=rate, interval=ci, design_effect=arm.deff, upper_bound=bound,
-                difference=diff, difference_interval=diff_ci, p_better=p_b, p_worse=p_w,
-                verdict=verdict, runs_needed=needed, runs_needed_over=needed_over,
+                name=v,
+                runs=arm.runs,
+                not_counted=arm.not_counted,
+                failures=arm.failures,
+                rate=rate,
+                interval=ci,
+                design_effect=arm.deff,
+                upper_bound=bound,
+                difference=diff,
+                difference_interval=diff_ci,
+                p_better=p_b,
+                p_worse=p_w,
+                verdict=verdict,
+                runs_needed=needed,
+                runs_needed_over=needed_over,
                 signatures=_groups(by_variant[v], "signature"),
                 by_concurrency=_groups(by_variant[v], "concurrency") if mixed else (),
                 sequential=seq.get(v),
@@ -216,7 +241,9 @@ def analyse(
         )
     if mixed:
         notes.append("runs used different concurrency levels: see the rates per level")
-    return ComparisonResult(baseline, confidence, method, alpha, sequential_rule, tuple(results), tuple(notes))
+    return ComparisonResult(
+        baseline, confidence, method, alpha, sequential_rule, tuple(results), tuple(notes)
+    )
 
 
 def _verdict(

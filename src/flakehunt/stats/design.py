@@ -23,7 +23,7 @@ def design_effect(failures: Sequence[float], runs: Sequence[float]) -> float:
     """
     if len(failures) != len(runs):
         raise ValueError("one failure count per cluster is needed")
-    pairs = [(y, m) for y, m in zip(failures, runs) if m > 0]
+    pairs = [(y, m) for y, m in zip(failures, runs, strict=True) if m > 0]
     k = len(pairs)
     total = sum(m for _, m in pairs)
     if k < 2 or total <= 0:

@@ -132,22 +132,30 @@ def _critical(n: int, c: float, guess: Any = None) -> tuple[Any, Any]:
         guess = np.floor(t / 2 + float(norm.ppf(min(c, 1 - 1e-12))) * sd)
     a = np.clip(np.asarray(guess, dtype=np.int64), lo, hi)
     limit = c * (1 + _REL)
-    for _ in range(4 * n + 8):
+    ok = lo.copy()  # largest count known to have cdf <= c (lo: the empty tail)
+    bad = hi + 1  # smallest count known to have cdf > c (hi + 1: beyond the support)
+    for step_no in range(4 * n + 8):
         inside = a > lo
-        safe = np.where(inside, a, lo + 1)
-        pmf, cdf = _tail(safe, t, n, lc, lc2)
+        pmf, cdf = _tail(np.where(inside, a, lo + 1), t, n, lc, lc2)
         cdf = np.where(inside, cdf, 0.0)
         pmf = np.where(inside, pmf, 0.0)
-        up_ok = a < hi
-        nxt = np.where(up_ok, np.exp(lc[np.minimum(a + 1, n)] + lc[np.clip(t - a - 1, 0, n)] - lc2[t]), np.inf)
+        up = np.minimum(a + 1, n)
+        nxt = np.where(a < hi, np.exp(lc[up] + lc[np.clip(t - up, 0, n)] - lc2[t]), np.inf)
         down = cdf > limit
-        up = ~down & (cdf + nxt <= limit)
-        if not (down.any() or up.any()):
+        grow = ~down & (cdf + nxt <= limit)
+        if not (down.any() or grow.any()):
             return a, cdf
+        ok = np.where(down, ok, np.maximum(ok, a))
+        bad = np.where(down, np.minimum(bad, a), bad)
+        # A Newton step on the cdf, sized by the pmf; it can overshoot where the
+        # pmf changes fast, so after a few rounds bisect the known bracket.
         step_down = np.clip(np.ceil((cdf - limit) / np.maximum(pmf, 1e-300)), 1, 64)
         step_up = np.clip(np.floor((limit - cdf) / np.maximum(nxt, 1e-300)), 1, 64)
-        a = np.where(down, a - step_down, np.where(up, a + step_up, a)).astype(np.int64)
-        a = np.clip(a, lo, hi)
+        nxt_a = np.where(down, a - step_down, np.where(grow, a + step_up, a)).astype(np.int64)
+        if step_no >= 8:
+            inside_bracket = (nxt_a > ok) & (nxt_a < bad)
+            nxt_a = np.where(down | grow, np.where(inside_bracket, nxt_a, (ok + bad) // 2), a)
+        a = np.clip(nxt_a, lo, hi)
     raise RuntimeError("critical values did not converge")  # pragma: no cover
 
 
@@ -199,6 +207,16 @@ def region(n: int, alpha: float, hint: float | None = None) -> Region:
         a_lo, w_lo = _critical(n, lo_c, a_lo)
         size = sizes.sup(w_lo, refine=True)
     return Region(n, alpha, lo_c, tuple(int(x) for x in a_lo), size)
+
+
+def fisher_region(n: int, alpha: float, threshold: float) -> Region:
+    """Return the region "Fisher's one-sided p <= threshold" without maximising its size.
+
+    With threshold = c* of a nearby n this is (almost always) Boschloo's
+    region for n: ``plan`` searches with it, then confirms with ``region``.
+    """
+    a, _ = _critical(n, threshold)
+    return Region(n, alpha, threshold, tuple(int(x) for x in a), float("nan"))
 
 
 def rejects(reg: Region, variant_failures: int, baseline_failures: int) -> bool:

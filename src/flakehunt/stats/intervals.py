@@ -99,7 +99,7 @@ def zero_failure_upper_bound(runs: float, confidence: float = 0.95) -> float:
     """
     if runs <= 0:
         return 1.0
-    return 1.0 - (1.0 - confidence) ** (1.0 / runs)
+    return 1.0 - float((1.0 - confidence) ** (1.0 / runs))
 
 
 def clean_runs_needed(bound: float, confidence: float = 0.95) -> int:

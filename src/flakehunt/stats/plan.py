@@ -88,31 +88,37 @@ def runs_for_difference(
     _check_rates(baseline, target, power, alpha)
     hi_rate, lo_rate = max(baseline, target), min(baseline, target)
     approx = normal_runs(hi_rate, lo_rate, power, alpha)
-    hint: float | None = None
+    threshold = exact.region(approx, alpha).threshold
+
+    def fast(n: int) -> float:
+        # c* moves by parts in 10^4 between neighbouring n: search with a fixed one.
+        return exact.power(exact.fisher_region(n, alpha, threshold), hi_rate, lo_rate)
 
     def power_at(n: int) -> float:
-        nonlocal hint
-        reg = exact.region(n, alpha, hint)
-        hint = reg.threshold
-        return exact.power(reg, hi_rate, lo_rate)
+        return exact.power(exact.region(n, alpha, threshold), hi_rate, lo_rate)
 
     # Bracket around the approximation: exact tests usually need a little more.
-    if power_at(approx) >= power:
+    if fast(approx) >= power:
         hi, lo = approx, max(0, int(approx * 0.9))
-        while lo > 0 and power_at(lo) >= power:
+        while lo > 0 and fast(lo) >= power:
             hi, lo = lo, int(lo * 0.8)
     else:
         lo, hi = approx, math.ceil(approx * 1.1) + 1
-        while power_at(hi) < power:
+        while fast(hi) < power:
             if hi >= MAX_EXACT_RUNS:
                 return ComparisonPlan(baseline, target, power, alpha, None, 0.0, approx)
             lo, hi = hi, min(MAX_EXACT_RUNS, math.ceil(hi * 1.25))
     while hi - lo > 1:  # invariant: power(lo) < goal <= power(hi) (lo=0: none)
         mid = (lo + hi) // 2
-        if power_at(mid) >= power:
+        if fast(mid) >= power:
             hi = mid
         else:
             lo = mid
+    # Confirm with the exact region (its own c*), moving one run at a time if needed.
+    while power_at(hi) < power and hi < MAX_EXACT_RUNS:
+        hi += 1
+    while hi > 1 and power_at(hi - 1) >= power:
+        hi -= 1
     return ComparisonPlan(baseline, target, power, alpha, hi, power_at(hi), approx)
 
 

@@ -82,7 +82,7 @@ def pairs_of(records: Iterable[RunRecord], baseline: str) -> dict[str, list[tupl
         base = arms.get(baseline, [])
         for variant, runs in arms.items():
             if variant != baseline:
-                out[variant].extend(zip(base, runs))
+                out[variant].extend(zip(base, runs, strict=False))  # extra runs stay unpaired
     return dict(out)
 
 
