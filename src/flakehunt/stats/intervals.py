@@ -12,7 +12,7 @@ from statistics import NormalDist
 
 METHODS = ("exact", "wilson", "jeffreys")
 # Exact is the default: in 0.5%..20% and n=300..1000, Wilson's coverage dips to
-# 0.928 (p=0.5%, n=311) and Jeffreys' to 0.918 (p=0.5%, n=600); only
+# 0.928 (p=0.5%, n=311) and Jeffreys' to 0.877 (p=0.5%, n=501); only
 # Clopper-Pearson never falls below the nominal level (docs/statistics.md).
 DEFAULT_METHOD = "exact"
 
