@@ -1,10 +1,10 @@
-"""Boschloo's exact unconditional test for two arms of equal size, by enumeration.
+"""Boschloo's exact unconditional test for two failure rates, by enumeration.
 
 The test orders tables by Fisher's one-sided p-value and rejects when that
 p-value is at most c*, the largest threshold whose size, maximised over the
 common failure rate, stays at or below alpha (Boschloo 1970). Given the total t
 of failures, the variant's count is hypergeometric whatever the common rate, so
-the size at rate q is  sum_t Binom(t; 2n, q) * H_t(a_c(t)),  where a_c(t) is the
+the size at rate q is  sum_t Binom(t; n1 + n2, q) * H_t(a_c(t)),  where a_c(t) is the
 largest variant count still rejected at total t. That makes the size O(n) per
 rate and the whole rejection region O(n) numbers: no n-by-n table is built.
 
@@ -37,25 +37,23 @@ class Region:
 
 
 class _Sizes:
-    """Size of a region under a common rate, on a fixed grid of rates, for one n."""
+    """Size of a region under a common rate, on a fixed grid of rates, for one table size."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, total: int) -> None:
         import numpy as np
-        from scipy.special import gammaln
 
-        self.n = n
+        self.total = total  # runs in both arms together
         theta = (np.arange(_GRID) + 0.5) / _GRID * (math.pi / 2)
         self.rates = np.sin(theta) ** 2
-        self._t = np.arange(2 * n + 1)
-        m = 2 * n
-        self._lc = gammaln(m + 1) - gammaln(self._t + 1) - gammaln(m - self._t + 1)
+        self._t = np.arange(total + 1)
+        self._lc = _log_choose(total)
         self._log_pmf_rows = self._log_pmf(self.rates)
 
     def _log_pmf(self, rates: Any) -> Any:
         import numpy as np
 
         q = np.asarray(rates, dtype=float)[:, None]
-        m = 2 * self.n
+        m = self.total
         return np.exp(self._lc[None, :] + self._t * np.log(q) + (m - self._t) * np.log1p(-q))
 
     def sup(self, weights: Any, refine: bool) -> float:
@@ -88,22 +86,25 @@ def _log_choose(n: int) -> Any:
     return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
 
 
-def _tail(a: Any, t: Any, n: int, lc: Any, lc2: Any) -> tuple[Any, Any]:
-    """Return (pmf, cdf) of Hypergeom(2n, t, n) at a, for a inside the support.
+def _tail(a: Any, t: Any, arms: tuple[int, int], logs: tuple[Any, Any, Any]) -> tuple[Any, Any]:
+    """Return (pmf, cdf) at a of the variant's count given t failures, a inside the support.
 
-    The cdf is summed downwards with the pmf ratio
-    p(x-1)/p(x) = x (n-t+x) / ((n-x+1)(t-x+1)); in a lower tail the terms fall
-    off faster than geometrically, and scipy's hypergeom is 40x slower here.
+    The count is Hypergeom(n1 + n2, t, n1). The cdf is summed downwards with
+    the pmf ratio p(x-1)/p(x) = x (n2-t+x) / ((n1-x+1)(t-x+1)); in a lower
+    tail the terms fall off faster than geometrically, and scipy's hypergeom
+    is 40x slower here.
     """
     import numpy as np
 
-    pmf = np.exp(lc[a] + lc[t - a] - lc2[t])
+    n1, n2 = arms
+    lc1, lc2, lcn = logs
+    pmf = np.exp(lc1[a] + lc2[t - a] - lcn[t])
     total = pmf.copy()
     term = pmf.copy()
     x = a.astype(float)
     tf = t.astype(float)
-    for _ in range(4 * n + 2):
-        ratio = x * (n - tf + x) / ((n - x + 1) * (tf - x + 1))
+    for _ in range(2 * (n1 + n2) + 2):
+        ratio = x * (n2 - tf + x) / ((n1 - x + 1) * (tf - x + 1))
         ratio = np.where(x > 0, np.maximum(ratio, 0.0), 0.0)
         term = term * ratio
         total += term
@@ -113,34 +114,39 @@ def _tail(a: Any, t: Any, n: int, lc: Any, lc2: Any) -> tuple[Any, Any]:
     return pmf, np.minimum(total, 1.0)
 
 
-def _critical(n: int, c: float, guess: Any = None) -> tuple[Any, Any]:
+def _critical(arms: tuple[int, int], c: float, guess: Any = None) -> tuple[Any, Any]:
     """Return (a_c(t), H_t(a_c(t))) for every total t at Fisher threshold *c*.
 
     a_c(t) is the largest variant count whose hypergeometric cdf is <= c (or
-    max(0, t-n) - 1 when there is none). Found by stepping from a guess (the
-    previous threshold's answer, or a normal approximation) in pmf-sized steps.
+    max(0, t-n2) - 1 when there is none). Found by stepping from a guess (the
+    previous threshold's answer, or a normal approximation) in pmf-sized steps,
+    bisecting a known bracket when the steps overshoot.
     """
     import numpy as np
     from scipy.stats import norm
 
-    lc, lc2 = _log_choose(n), _log_choose(2 * n)
-    t = np.arange(2 * n + 1)
-    lo = np.maximum(0, t - n) - 1  # lo means "nothing rejected"
-    hi = np.minimum(t, n)
+    n1, n2 = arms
+    total = n1 + n2
+    logs = (_log_choose(n1), _log_choose(n2), _log_choose(total))
+    lc1, lc2, lcn = logs
+    t = np.arange(total + 1)
+    lo = np.maximum(0, t - n2) - 1  # lo means "nothing rejected"
+    hi = np.minimum(t, n1)
     if guess is None:
-        sd = np.sqrt(t / 4 * (2 * n - t) / max(1, 2 * n - 1))
-        guess = np.floor(t / 2 + float(norm.ppf(min(c, 1 - 1e-12))) * sd)
+        f = n1 / total
+        sd = np.sqrt(t * f * (1 - f) * (total - t) / max(1, total - 1))
+        guess = np.floor(t * f + float(norm.ppf(min(c, 1 - 1e-12))) * sd)
     a = np.clip(np.asarray(guess, dtype=np.int64), lo, hi)
     limit = c * (1 + _REL)
     ok = lo.copy()  # largest count known to have cdf <= c (lo: the empty tail)
     bad = hi + 1  # smallest count known to have cdf > c (hi + 1: beyond the support)
-    for step_no in range(4 * n + 8):
+    for step_no in range(2 * total + 8):
         inside = a > lo
-        pmf, cdf = _tail(np.where(inside, a, lo + 1), t, n, lc, lc2)
+        pmf, cdf = _tail(np.where(inside, a, lo + 1), t, arms, logs)
         cdf = np.where(inside, cdf, 0.0)
         pmf = np.where(inside, pmf, 0.0)
-        up = np.minimum(a + 1, n)
-        nxt = np.where(a < hi, np.exp(lc[up] + lc[np.clip(t - up, 0, n)] - lc2[t]), np.inf)
+        up = np.minimum(a + 1, n1)
+        nxt = np.where(a < hi, np.exp(lc1[up] + lc2[np.clip(t - up, 0, n2)] - lcn[t]), np.inf)
         down = cdf > limit
         grow = ~down & (cdf + nxt <= limit)
         if not (down.any() or grow.any()):
@@ -172,12 +178,13 @@ def region(n: int, alpha: float, hint: float | None = None) -> Region:
         raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
     import numpy as np
 
-    sizes = _Sizes(n)
+    sizes = _Sizes(2 * n)
+    arms = (n, n)
     # Fisher's own threshold alpha has size <= alpha; Boschloo's c* is at least that.
     lo_c = alpha
-    a_lo, w_lo = _critical(n, lo_c)
+    a_lo, w_lo = _critical(arms, lo_c)
     if hint is not None and hint / 1.01 > alpha:
-        a_try, w_try = _critical(n, hint / 1.01, a_lo)
+        a_try, w_try = _critical(arms, hint / 1.01, a_lo)
         if sizes.sup(w_try, refine=True) <= alpha:
             lo_c, a_lo, w_lo = hint / 1.01, a_try, w_try
     hi_c = lo_c
@@ -185,7 +192,7 @@ def region(n: int, alpha: float, hint: float | None = None) -> Region:
     grow = 1.02 if hint is not None else 1.5
     while hi_c < 1.0:
         hi_c = min(1.0, hi_c * grow)
-        a_hi, w_hi = _critical(n, hi_c, a_hi)
+        a_hi, w_hi = _critical(arms, hi_c, a_hi)
         if sizes.sup(w_hi, refine=True) > alpha:
             break
         lo_c, a_lo, w_lo = hi_c, a_hi, w_hi
@@ -194,7 +201,7 @@ def region(n: int, alpha: float, hint: float | None = None) -> Region:
     # Bisect on log c; the region changes only where c crosses some table's p-value.
     while hi_c / lo_c > 1 + 1e-5:
         mid = math.sqrt(lo_c * hi_c)
-        a_mid, w_mid = _critical(n, mid, a_lo)
+        a_mid, w_mid = _critical(arms, mid, a_lo)
         if np.array_equal(a_mid, a_lo):
             lo_c = mid
         elif np.array_equal(a_mid, a_hi) or sizes.sup(w_mid, refine=False) > alpha:
@@ -204,7 +211,7 @@ def region(n: int, alpha: float, hint: float | None = None) -> Region:
     size = sizes.sup(w_lo, refine=True)
     while size > alpha:  # the grid missed a peak that refinement found: step back
         lo_c /= 1 + 1e-4
-        a_lo, w_lo = _critical(n, lo_c, a_lo)
+        a_lo, w_lo = _critical(arms, lo_c, a_lo)
         size = sizes.sup(w_lo, refine=True)
     return Region(n, alpha, lo_c, tuple(int(x) for x in a_lo), size)
 
@@ -215,7 +222,7 @@ def fisher_region(n: int, alpha: float, threshold: float) -> Region:
     With threshold = c* of a nearby n this is (almost always) Boschloo's
     region for n: ``plan`` searches with it, then confirms with ``region``.
     """
-    a, _ = _critical(n, threshold)
+    a, _ = _critical((n, n), threshold)
     return Region(n, alpha, threshold, tuple(int(x) for x in a), float("nan"))
 
 
@@ -243,14 +250,22 @@ def power(reg: Region, baseline_rate: float, variant_rate: float) -> float:
     return float(pa @ (hit * pb[None, :]).sum(axis=1)) if len(a) else 0.0
 
 
-def boschloo_p(variant_failures: int, baseline_failures: int, n: int) -> float:
-    """Return Boschloo's one-sided p-value for "variant fails less" (n runs per arm)."""
+def boschloo_p(
+    variant_failures: int, baseline_failures: int, n: int, n_baseline: int | None = None
+) -> float:
+    """Return Boschloo's one-sided p-value for "variant fails less".
+
+    *n* runs of the variant, *n_baseline* of the baseline (default: *n*).
+    """
     import numpy as np
     from scipy.stats import hypergeom
 
-    if not (0 <= variant_failures <= n and 0 <= baseline_failures <= n):
-        raise ValueError("failures must lie between 0 and the runs per arm")
+    nb = n if n_baseline is None else n_baseline
+    if n < 1 or nb < 1:
+        raise ValueError("each arm needs at least one run")
+    if not (0 <= variant_failures <= n and 0 <= baseline_failures <= nb):
+        raise ValueError("failures must lie between 0 and the runs of their arm")
     t = variant_failures + baseline_failures
-    observed = float(hypergeom.cdf(variant_failures, 2 * n, t, n))
-    _, w = _critical(n, observed)
-    return min(1.0, _Sizes(n).sup(w, refine=True)) if np.any(w) else 1.0
+    observed = float(hypergeom.cdf(variant_failures, n + nb, t, n))
+    _, w = _critical((n, nb), observed)
+    return min(1.0, _Sizes(n + nb).sup(w, refine=True)) if np.any(w) else 1.0
