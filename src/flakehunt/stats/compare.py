@@ -19,6 +19,7 @@ from flakehunt.stats.tests import boschloo_greater, boschloo_less, holm, holm_le
 
 VERDICTS = ("baseline", "better", "worse", "no evidence of a difference", "underpowered")
 PLANNING_POWER = 0.8  # the power "runs needed" is computed for
+PLANNING_CAP = 5_000  # runs per arm beyond which a verdict says "more than"
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,8 @@ def _verdict(
     made would have sufficed.
     """
     side = alpha / 2
+    if runs_per_arm <= 0:
+        return "underpowered", None, None  # an arm without a counted run: nothing to compare
     if seq is not None:
         if seq.decision is not None:
             return seq.decision, None, None
@@ -278,12 +281,15 @@ def _verdict(
         return "no evidence of a difference", None, None
     family = raw_better if rate < base_rate else raw_worse
     level = holm_level(family, index, side)
+    # Enumeration costs grow with n; past this many runs per arm "more than" is
+    # answer enough for a verdict (``flakehunt plan`` goes further).
+    cap = min(plan.MAX_EXACT_RUNS, max(PLANNING_CAP, 4 * round(runs_per_arm)))
     try:
-        need = plan.runs_for_difference(base_rate, rate, PLANNING_POWER, level)
+        need = plan.runs_for_difference(base_rate, rate, PLANNING_POWER, level, cap)
     except ValueError:
         return "no evidence of a difference", None, None
     if need.runs_per_arm is None:
-        return "underpowered", None, plan.MAX_EXACT_RUNS
+        return "underpowered", None, cap
     if need.runs_per_arm > runs_per_arm:
         return "underpowered", need.runs_per_arm, None
     return "no evidence of a difference", None, None

@@ -47,7 +47,9 @@ class _Sizes:
         self.rates = np.sin(theta) ** 2
         self._t = np.arange(total + 1)
         self._lc = _log_choose(total)
-        self._log_pmf_rows = self._log_pmf(self.rates)
+        # Keep the rate-by-total pmf matrix only while it is small (<= ~38 MB);
+        # beyond that recompute it in slices at each use.
+        self._rows = self._log_pmf(self.rates) if total <= 12_000 else None
 
     def _log_pmf(self, rates: Any) -> Any:
         import numpy as np
@@ -60,7 +62,12 @@ class _Sizes:
         """Return the largest size over the grid, refined locally when asked."""
         import numpy as np
 
-        curve = self._log_pmf_rows @ weights
+        if self._rows is not None:
+            curve = self._rows @ weights
+        else:
+            curve = np.concatenate(
+                [self._log_pmf(self.rates[i : i + 25]) @ weights for i in range(0, _GRID, 25)]
+            )
         i = int(curve.argmax())
         best = float(curve[i])
         if not refine:

@@ -19,7 +19,7 @@ from flakehunt.stats.intervals import clean_runs_needed, zero_failure_upper_boun
 # Enumeration is O(n) per candidate; beyond this many runs per arm the answer is
 # reported as "more than" rather than computed (minutes of CPU for a number
 # nobody will run).
-MAX_EXACT_RUNS = 20_000
+MAX_EXACT_RUNS = 10_000
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,16 @@ def _check_rates(baseline: float, target: float, power: float, alpha: float) -> 
 
 
 def runs_for_difference(
-    baseline: float, target: float, power: float = 0.8, alpha: float = 0.025
+    baseline: float,
+    target: float,
+    power: float = 0.8,
+    alpha: float = 0.025,
+    max_runs: int = MAX_EXACT_RUNS,
 ) -> ComparisonPlan:
     """Return the fewest runs per arm reaching *power* for baseline -> target.
 
-    *alpha* is the one-sided level. A target above the baseline asks the mirror
+    *alpha* is the one-sided level; beyond *max_runs* per arm the answer is
+    None ("more than max_runs"). A target above the baseline asks the mirror
     question ("is it worse?"), which is the same computation with the roles
     swapped. Exact power zig-zags with n by a fraction of a percent; the
     answer is the n where bisection first finds the power reached, with power
@@ -88,6 +93,10 @@ def runs_for_difference(
     _check_rates(baseline, target, power, alpha)
     hi_rate, lo_rate = max(baseline, target), min(baseline, target)
     approx = normal_runs(hi_rate, lo_rate, power, alpha)
+    cap = min(max_runs, MAX_EXACT_RUNS)
+    if approx > cap:
+        # The approximation is optimistic near 0: the exact answer is larger still.
+        return ComparisonPlan(baseline, target, power, alpha, None, 0.0, approx)
     threshold = exact.region(approx, alpha).threshold
 
     def fast(n: int) -> float:
@@ -103,11 +112,11 @@ def runs_for_difference(
         while lo > 0 and fast(lo) >= power:
             hi, lo = lo, int(lo * 0.8)
     else:
-        lo, hi = approx, math.ceil(approx * 1.1) + 1
+        lo, hi = approx, min(cap, math.ceil(approx * 1.1) + 1)
         while fast(hi) < power:
-            if hi >= MAX_EXACT_RUNS:
+            if hi >= cap:
                 return ComparisonPlan(baseline, target, power, alpha, None, 0.0, approx)
-            lo, hi = hi, min(MAX_EXACT_RUNS, math.ceil(hi * 1.25))
+            lo, hi = hi, min(cap, math.ceil(hi * 1.25))
     while hi - lo > 1:  # invariant: power(lo) < goal <= power(hi) (lo=0: none)
         mid = (lo + hi) // 2
         if fast(mid) >= power:
@@ -115,7 +124,9 @@ def runs_for_difference(
         else:
             lo = mid
     # Confirm with the exact region (its own c*), moving one run at a time if needed.
-    while power_at(hi) < power and hi < MAX_EXACT_RUNS:
+    while power_at(hi) < power:
+        if hi >= cap:
+            return ComparisonPlan(baseline, target, power, alpha, None, 0.0, approx)
         hi += 1
     while hi > 1 and power_at(hi - 1) >= power:
         hi -= 1
