@@ -117,3 +117,22 @@ def test_bad_arguments() -> None:
         analyse(recs, "a", method="wald")
     with pytest.raises(ValueError):
         analyse(recs, "a", confidence=95)
+
+
+def test_blocked_design_at_j8_groups_concurrent_blocks_into_clusters() -> None:
+    # Two variants at -j8: about four blocks run at once, and they share the load.
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    recs = []
+    for window in range(100):
+        rate = rng.beta(0.35, 9.65)  # mean 3.5%, strongly clustered
+        for block in range(4 * window, 4 * window + 4):
+            for v in ("normal", "sync"):
+                recs.append(RunRecord(v, block, bool(rng.random() < rate), True, None, 8))
+    r = analyse(recs, "normal")
+    normal, sync = r.variants
+    # ICC 1/11 in clusters of 4 runs: deff = 1 + 3/11 = 1.27 expected.
+    assert normal.design_effect > 1.1 and sync.design_effect > 1.1
+    assert any("design effect" in n for n in r.notes)
+    assert sync.verdict in ("underpowered", "no evidence of a difference")
