@@ -6,6 +6,7 @@ rules are written once in ``_verdict`` and documented in docs/statistics.md.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -188,7 +189,8 @@ def analyse(
         bound = zero_failure_upper_bound(n_eff, confidence) if arm.failures == 0 else None
         if arm.deff > 1.0:
             notes.append(
-                f"{v}: failures cluster in time; intervals widened (design effect {arm.deff:.2f})"
+                f"{v}: between-block variation gives a design effect of {arm.deff:.2f}; "
+                f"intervals and tests use {n_eff:.0f} effective runs"
             )
         diff = diff_ci = p_b = p_w = None
         needed = needed_over = None
@@ -218,6 +220,9 @@ def analyse(
                 alpha,
                 seq.get(v) if sequential_rule else None,
             )
+            # plan answers in effective runs; a user runs real ones.
+            needed = None if needed is None else math.ceil(needed * deff)
+            needed_over = None if needed_over is None else math.ceil(needed_over * deff)
         results.append(
             VariantResult(
                 name=v,
