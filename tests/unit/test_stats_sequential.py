@@ -119,3 +119,26 @@ def test_states_split_alpha_over_variants_and_sides() -> None:
     (sb, sc) = states(recs, "a", ["a", "b", "c"], alpha=0.05)
     assert sb.threshold == pytest.approx(80) and sc.threshold == pytest.approx(80)
     assert sb.decision is None
+
+
+def test_monitor_fed_run_by_run_agrees_with_the_batch_functions() -> None:
+    import random
+
+    from flakehunt.stats.sequential import Monitor
+
+    rng = random.Random(8)
+    recs = []
+    for block in range(300):
+        runs = [
+            RunRecord(v, block, rng.random() < p) for v, p in (("n", 0.06), ("s", 0.05), ("f", 0.0))
+        ]
+        rng.shuffle(runs)  # -j8: runs of a block finish in any order
+        recs += runs
+        if rng.random() < 0.05:
+            recs.append(RunRecord("s", block, True, counted=False))
+    mon = Monitor("n", ["n", "s", "f"], max_runs=1000)
+    for i, r in enumerate(recs):
+        mon.add(r)
+        if i % 97 == 0 or i == len(recs) - 1:
+            assert mon.states() == states(recs[: i + 1], "n", ["n", "s", "f"])
+            assert mon.decided() == decided(recs[: i + 1], "n", ["n", "s", "f"], max_runs=1000)

@@ -137,3 +137,84 @@ def decided(
     if not others:
         return False
     return all(s.decision is not None for s in states(records, baseline, variants, alpha))
+
+
+class Monitor:
+    """The same rule, fed one run at a time: O(1) per run for a scheduler's loop.
+
+    ``decided(records, ...)`` rescans every record; a long campaign that asks
+    after each block should keep a Monitor, ``add`` each finished run, and ask
+    ``decided()``. Pairs form as runs finish, in the same order as ``pairs_of``.
+    """
+
+    def __init__(
+        self,
+        baseline: str,
+        variants: Sequence[str],
+        *,
+        alpha: float = 0.05,
+        max_runs: int | None = None,
+    ) -> None:
+        if not 0.0 < alpha < 1.0:
+            raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
+        self.baseline = baseline
+        self.variants = list(variants)
+        self.others = [v for v in self.variants if v != baseline]
+        self.threshold = 2 * max(1, len(self.others)) / alpha
+        self.max_runs = max_runs
+        self.counted: dict[str, int] = defaultdict(int)
+        self._waiting: dict[tuple[int, str], list[bool]] = defaultdict(list)
+        self._base_seen: dict[int, list[bool]] = defaultdict(list)
+        self._used: dict[tuple[int, str], int] = defaultdict(int)
+        self._pairs: dict[str, int] = defaultdict(int)
+        self._disc: dict[str, int] = defaultdict(int)
+        self._vfail: dict[str, int] = defaultdict(int)
+
+    def _pair(self, variant: str, base_failed: bool, var_failed: bool) -> None:
+        self._pairs[variant] += 1
+        if base_failed != var_failed:
+            self._disc[variant] += 1
+            self._vfail[variant] += int(var_failed)
+
+    def add(self, record: RunRecord) -> None:
+        """Take one finished run into account."""
+        if not record.counted:
+            return
+        self.counted[record.variant] += 1
+        b = record.block
+        if record.variant == self.baseline:
+            self._base_seen[b].append(record.failed)
+            i = len(self._base_seen[b]) - 1
+            for v in self.others:  # variant runs of this block waiting for a partner
+                waiting = self._waiting[(b, v)]
+                if self._used[(b, v)] < len(waiting) and self._used[(b, v)] == i:
+                    self._pair(v, record.failed, waiting[i])
+                    self._used[(b, v)] += 1
+        elif record.variant in self.others:
+            key = (b, record.variant)
+            self._waiting[key].append(record.failed)
+            i = len(self._waiting[key]) - 1
+            base = self._base_seen[b]
+            if i < len(base) and self._used[key] == i:
+                self._pair(record.variant, base[i], record.failed)
+                self._used[key] += 1
+
+    def states(self) -> list[SequentialState]:
+        """Return where each variant stands."""
+        out = []
+        for v in self.others:
+            d, s = self._disc[v], self._vfail[v]
+            e_b = math.exp(min(700.0, log_e_better(d, s)))
+            e_w = math.exp(min(700.0, log_e_worse(d, s)))
+            th = self.threshold
+            decision = "better" if e_b >= th else "worse" if e_w >= th else None
+            out.append(SequentialState(v, self._pairs[v], d, s, e_b, e_w, th, decision))
+        return out
+
+    def decided(self) -> bool:
+        """Return True when the experiment may stop (see ``decided``)."""
+        if self.max_runs is not None and all(
+            self.counted[v] >= self.max_runs for v in self.variants
+        ):
+            return True
+        return bool(self.others) and all(s.decision is not None for s in self.states())
