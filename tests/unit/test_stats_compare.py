@@ -78,6 +78,7 @@ def test_sequential_mode_takes_verdicts_from_the_e_process() -> None:
     by = {v.name: v for v in r.variants}
     assert by["flush"].verdict == "better" and by["flush"].sequential.decision == "better"
     assert by["sleep"].verdict == "underpowered"
+    assert by["flush"].p_better is None  # not valid after optional stopping
 
 
 def test_clustered_failures_widen_intervals_and_say_so() -> None:

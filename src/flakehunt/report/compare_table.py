@@ -82,9 +82,10 @@ def _rows(r: ComparisonResult) -> list[tuple[str, ...]]:
 def _footer(r: ComparisonResult) -> list[str]:
     conf = f"{r.confidence * 100:g}%"
     if r.sequential:
+        m = max(1, len(r.variants) - 1)
         rule = (
             f"verdicts: discordant-block e-process (stopped by --until-decided); a difference "
-            f"is declared when e >= 2 x variants / {r.alpha:g}"
+            f"is declared when e >= {2 * m / r.alpha:g} (2 x {m} variants / alpha {r.alpha:g})"
         )
     else:
         rule = (

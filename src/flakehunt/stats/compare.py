@@ -208,7 +208,9 @@ def analyse(
                 base.runs / deff,
                 confidence,
             )
-            p_b, p_w = adj_better[i], adj_worse[i]
+            # After optional stopping fixed-n p-values are not valid: do not show them.
+            if not sequential_rule:
+                p_b, p_w = adj_better[i], adj_worse[i]
             verdict, needed, needed_over = _verdict(
                 v,
                 i,
