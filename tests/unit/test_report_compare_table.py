@@ -58,3 +58,14 @@ def test_pvalue() -> None:
         and pvalue(0.1648) == "p=0.16"
         and pvalue(0.00034) == "p=0.0003"
     )
+
+
+def test_sequential_result_shows_e_values_and_the_threshold() -> None:
+    recs = []
+    for b in range(333):
+        recs.append(RunRecord("normal", b, b % 28 == 0))
+        recs.append(RunRecord("flush", b, False))
+    text = render_terminal(analyse(recs, "normal", sequential_rule=True))
+    assert "e=630" in text  # 12 discordant blocks, all the baseline failing: (2^13 - 1) / 13
+    assert "e >= 40 (2 x 1 variants / alpha 0.05)" in text
+    assert "p=" not in text
