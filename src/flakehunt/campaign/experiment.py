@@ -30,7 +30,7 @@ def records_of(rows: Iterable[RunRow]) -> list[RunRecord]:
 
 
 def analyse_campaign(store: Store, campaign_id: int, *, baseline: str | None = None,
-                     confidence: float = 0.95, method: str = "wilson",
+                     confidence: float = 0.95, method: str = "exact",
                      sequential: bool = False) -> ComparisonResult:
     """Compare every variant of a recorded campaign with its baseline."""
     from flakehunt.campaign.spec import CampaignSpec

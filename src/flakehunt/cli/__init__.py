@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "chkimg": ("flakehunt.cli.chkimg", "chkimg", "Compare code in a dump/core/process with images"),
     "flush": ("flakehunt.cli.flush", "flush", "Flush files to stable storage (fsync and kin)."),
     "exec": ("flakehunt.cli.exec", "exec_", "Run a tool, flush what it wrote, exit as it did."),
+    "plan": ("flakehunt.cli.plan", "plan", "How many runs a question needs (exact enumeration)."),
 }
 
 

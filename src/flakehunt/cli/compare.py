@@ -30,8 +30,9 @@ from flakehunt.status import ExitStatus
 @click.option("--max-runs", type=int, default=10_000, show_default=True,
               help="Bound of --until-decided, runs per variant.")
 @click.option("--confidence", type=float, default=0.95, show_default=True)
-@click.option("--interval", "method", type=click.Choice(["wilson", "jeffreys", "exact"]),
-              default="wilson", show_default=True)
+@click.option("--interval", "method", type=click.Choice(["exact", "wilson", "jeffreys"]),
+              default="exact", show_default=True,
+              help="Interval method (exact: Clopper-Pearson, never undercovers).")
 @click.option("--file", "campaign_file", type=click.Path(path_type=Path), default=None,
               help="Campaign file (default: flakehunt.toml, or [tool.flakehunt] in pyproject).")
 @click.option("--export-markdown", metavar="PATH", help="Write the table as Markdown ('-': stdout).")
