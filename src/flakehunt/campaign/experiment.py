@@ -24,9 +24,15 @@ def record_of(variant: str, block: int, outcome: str, signature: str | None,
                      signature=signature, concurrency=concurrency)
 
 
-def records_of(rows: Iterable[RunRow]) -> list[RunRecord]:
-    """Turn stored runs into statistics records."""
-    return [record_of(r.variant, r.block, r.outcome, r.signature, r.concurrency) for r in rows]
+def records_of(rows: Iterable[RunRow], titles: dict[str, str] | None = None) -> list[RunRecord]:
+    """Turn stored runs into statistics records; signatures read "title [id]" when known."""
+    titles = titles or {}
+
+    def sig(s: str | None) -> str | None:
+        return f"{titles[s]} [{s}]" if s is not None and s in titles else s
+
+    return [record_of(r.variant, r.block, r.outcome, sig(r.signature), r.concurrency)
+            for r in rows]
 
 
 def analyse_campaign(store: Store, campaign_id: int, *, baseline: str | None = None,
@@ -39,7 +45,8 @@ def analyse_campaign(store: Store, campaign_id: int, *, baseline: str | None = N
     spec = CampaignSpec.from_dict(store.campaign(campaign_id).spec)
     names = [v.name for v in spec.variants]
     base = baseline or spec.baseline or names[0]
-    return analyse(records_of(store.runs(campaign_id)), base, confidence=confidence,
+    records = records_of(store.runs(campaign_id), store.signature_titles(campaign_id))
+    return analyse(records, base, confidence=confidence,
                    method=method, variants=names, sequential_rule=sequential)
 
 

@@ -18,6 +18,7 @@ from flakehunt import __version__
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("flakehunt.cli.run", "run", "Run a command repeatedly until a stop rule."),
     "compare": ("flakehunt.cli.compare", "compare", "Compare mitigations: interleaved variants."),
+    "demo": ("flakehunt.cli.demo", "demo", "The story, reproduced here in about a minute."),
     "history": ("flakehunt.cli.history", "history", "List recorded campaigns."),
     "decode": ("flakehunt.cli.decode", "decode_cmd", "Name exit statuses: NTSTATUS, signal, 128+N"),
     "show": ("flakehunt.cli.history", "show", "Show a campaign's summary, or one run in full."),

@@ -35,7 +35,8 @@ from flakehunt.status import ExitStatus
               help="Interval method (exact: Clopper-Pearson, never undercovers).")
 @click.option("--file", "campaign_file", type=click.Path(path_type=Path), default=None,
               help="Campaign file (default: flakehunt.toml, or [tool.flakehunt] in pyproject).")
-@click.option("--export-markdown", metavar="PATH", help="Write the table as Markdown ('-': stdout).")
+@click.option("--export-markdown", metavar="PATH",
+              help="Write the table as Markdown ('-': stdout).")
 @click.option("--export-json", metavar="PATH", help="Write the result as JSON ('-': stdout).")
 @hunt_options
 @click.argument("shared", nargs=-1, type=click.UNPROCESSED)
@@ -67,6 +68,7 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
     from flakehunt.record.store import Store, default_db_path
     from flakehunt.report.compare_table import render_markdown, render_terminal, to_dict
     from flakehunt.report.progress import choose_progress
+    from flakehunt.report.summary import render_experiment
     from flakehunt.units import parse_duration
 
     if not 0.5 < confidence < 1:
@@ -120,8 +122,7 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
     if opts["as_json"]:
         click.echo(json.dumps(doc, indent=2))
     else:
-        click.echo(f"campaign {summary.campaign_id}: {summary.stop_reason}, seed {spec.seed}")
-        click.echo(render_terminal(result))
+        click.echo(render_experiment(summary, spec.seed, render_terminal(result)))
     _export(export_markdown, render_markdown(result))
     _export(export_json, json.dumps(doc, indent=2))
     if summary.stop_reason == "interrupted":

@@ -65,11 +65,22 @@ def show(db: str | None, as_json: bool, ref: str | None) -> None:
         ]
         d["failed_runs"] = [run_to_dict(r) for r in failed]
         d["spec"] = c.spec
+        if c.kind == "compare":
+            from flakehunt.campaign.experiment import analyse_campaign
+            from flakehunt.report.compare_table import to_dict
+
+            d["comparison"] = to_dict(analyse_campaign(store, c.id))
         click.echo(json.dumps(d, indent=2))
         return
-    click.echo(
-        render_campaign(c, store.tallies_by_variant(c.id), store.signature_counts(c.id), failed)
-    )
+    text = render_campaign(c, store.tallies_by_variant(c.id), store.signature_counts(c.id),
+                           failed)
+    if c.kind == "compare":
+        from flakehunt.campaign.experiment import analyse_campaign
+        from flakehunt.report.compare_table import render_terminal
+
+        result = analyse_campaign(store, c.id)
+        text += "\n\n" + render_terminal(result)
+    click.echo(text)
 
 
 @click.command()

@@ -113,3 +113,26 @@ def summary_to_dict(s: CampaignSummary, confidence: float = 0.95) -> dict[str, A
         "evidence_cap_reached": s.evidence_cap_reached,
         "left_running": s.left_running,
     }
+
+
+def render_experiment(s: CampaignSummary, seed: int, table: str) -> str:
+    """Return what ``compare`` prints: a header, the verdict table, signatures, evidence."""
+    stop = _STOP_WORDS.get(s.stop_reason, s.stop_reason)
+    lines = [f"campaign {s.campaign_id} ({s.title}): {stop} after "
+             f"{format_duration(s.elapsed)}; blocked random order, seed {seed}", "", table]
+    if s.signatures:
+        n = len(s.signatures)
+        parts = [f"{title} x{count}" for _sid, title, count in s.signatures]
+        lines.append(f"{n} distinct failure{'s' if n > 1 else ''}: " + " · ".join(parts))
+    if s.first_failure:
+        lines.append(f"first failure: run {s.first_failure} (flakehunt show {s.first_failure})")
+        if s.first_failure_log:
+            lines.append(f"its output: {s.first_failure_log}")
+    extra = []
+    if s.ignored:
+        extra.append(f"{s.ignored} ignored")
+    if s.interrupted:
+        extra.append(f"{s.interrupted} interrupted (not counted)")
+    if extra:
+        lines.append("also: " + ", ".join(extra))
+    return "\n".join(lines)

@@ -12,8 +12,9 @@ runs share one signature.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 MAX_LEN = 200  # a fingerprint is a title, not a log
@@ -70,7 +71,29 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _SOURCE_LOC = re.compile(
     r"[\w./\\-]+\.(?:c|cc|cpp|cxx|h|hh|hpp|rs|go|py|java|kt|scala|js|ts|cs|swift|m|mm|zig|rb):\d+(?::\d+)?"
 )
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+@functools.cache
+def _known_statuses() -> frozenset[int]:
+    from flakehunt.triage.ntstatus_table import NTSTATUS
+    from flakehunt.triage.winerror_table import HRESULTS
+
+    return frozenset(NTSTATUS) | frozenset(HRESULTS)
+
+
+def _hex_or_status(m: re.Match[str]) -> str:
+    """Mask an address, but keep a known NTSTATUS/HRESULT such as 0xC0000005.
+
+    The story's two bugs differed only in that code; a random address almost
+    never equals one of the ~2,000 named 32-bit statuses, and only values of 8
+    hex digits with the severity bits of an error or warning are considered.
+    """
+    text = m.group(0)
+    digits = text[2:]
+    if len(digits) == 8 and digits[0] in "89aAbBcCdDeEfF" and int(digits, 16) in _known_statuses():
+        return "0x" + digits.upper()
+    return "<addr>"
+
+
+_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     (
         re.compile(
             r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
@@ -95,7 +118,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"[A-Za-z]:\\Users\\[^\\\s]+\\AppData\\Local\\Temp\\[^\s'\",;)\]]*", re.I),
         "<tmp>",
     ),
-    (re.compile(r"\b0[xX][0-9a-fA-F]+\b"), "<addr>"),
+    (re.compile(r"\b0[xX][0-9a-fA-F]+\b"), _hex_or_status),
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
     (re.compile(r"\b(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+\b"), "<dur>"),  # Go: 1m2.5s
     (
