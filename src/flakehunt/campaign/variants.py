@@ -19,7 +19,7 @@ from typing import Any
 from flakehunt.campaign.spec import Variant
 from flakehunt.errors import InputError, UsageError
 
-_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+_NAME = re.compile(r"^[A-Za-z0-9_.+=-]+$")  # "=" for -P names such as threads=4
 
 
 def _check_name(name: str) -> str:
