@@ -148,7 +148,9 @@ class Tracer:
                 raise CouldNotStart(f"cannot start tracer {self.argv[0]}: {exc.strerror}",
                                     "check --tracer") from exc
         atexit.register(self.stop)
-        time.sleep(0.05)
+        deadline = time.monotonic() + 0.3  # a tracer that fails exits within this
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
         if self.proc.poll() is not None:
             raise CouldNotStart(f"tracer {self.argv[0]} exited at once with status "
                                 f"{self.proc.returncode}", f"see {self.log_path}")
