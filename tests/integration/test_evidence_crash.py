@@ -111,7 +111,8 @@ def _text_in_core(core: str, exe: Path) -> tuple[bytes, bytes]:
                 addr = e["vm_start"] + text_off - lo
         assert addr is not None, "the binary's code mapping is not in the core"
         for seg in cf.iter_segments():
-            if seg["p_type"] == "PT_LOAD" and seg["p_vaddr"] <= addr < seg["p_vaddr"] + seg["p_memsz"]:
+            lo = seg["p_vaddr"]
+            if seg["p_type"] == "PT_LOAD" and lo <= addr < lo + seg["p_memsz"]:
                 if seg["p_filesz"] == 0:
                     return text_bytes, b""  # mapped, but its pages were left out of the core
                 f.seek(seg["p_offset"] + addr - seg["p_vaddr"])
@@ -140,7 +141,7 @@ def test_without_the_filter_the_code_is_missing(crash: Path, tmp_path: Path) -> 
     pattern = _machine_pattern()
     setup = prepare_core_dumps()
     script = f"echo 0x33 > /proc/self/coredump_filter && exec {crash}"
-    pid, rc, started, _ = _run(["/bin/sh", "-c", script], tmp_path)
+    pid, rc, started, _dur = _run(["/bin/sh", "-c", script], tmp_path)
     res = CoreCollector("linux", setup, pattern).collect(
         pid=pid, returncode=rc, cwd=str(tmp_path), started=started, dest_dir=str(tmp_path / "e"),
         budget=EvidenceBudget(None), exe=str(crash))
@@ -194,7 +195,7 @@ def test_failing_run_keeps_artifact_core_and_telemetry(crash: Path, tmp_path: Pa
     assert kept["kept_as"].startswith(rec["evidence_path"])
     assert rec["core_captured"], rec["core_reason"]
     assert Path(rec["core_path"]).parent == Path(rec["evidence_path"])
-    header, records = read_window_file(rec["telemetry_path"])
+    _header, records = read_window_file(rec["telemetry_path"])
     end = result.started + result.duration
     ts = [r["t"] for r in records if r["kind"] == "system"]
     assert min(ts) <= result.started and max(ts) >= end - 0.25, (min(ts), max(ts), result)

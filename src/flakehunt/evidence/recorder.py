@@ -3,7 +3,9 @@
 Every tick (``hz``, default 10) stores one system sample and one sample per
 registered run (its process tree); every ``1/snapshot_hz`` seconds (default 1)
 it takes a whole-system process snapshot, keeps its top ``top`` processes by
-CPU and by RSS, and refreshes each run's tree from the parent links. Memory is
+CPU and by RSS, and refreshes each run's tree from the parent links; if one
+snapshot costs more than ``snapshot_budget`` (1% of a core) at that rate, the
+snapshot interval stretches to stay within it. Memory is
 fixed when the recorder is built: see ``memory_bytes`` (about 4 MB for ten
 minutes at 10 Hz with 4 concurrent runs). NaN in a ring means unknown.
 """
@@ -11,6 +13,7 @@ minutes at 10 Hz with 4 concurrent runs). NaN in a ring means unknown.
 from __future__ import annotations
 
 import gzip
+import heapq
 import json
 import math
 import os
@@ -23,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from flakehunt.evidence.ring import Ring
-from flakehunt.evidence.sampler import ProcRow, SystemCounters, TelemetrySource, TreeCounters
+from flakehunt.evidence.sampler import SystemCounters, TelemetrySource, TreeCounters
 
 FORMAT = "flakehunt-telemetry"
 FORMAT_VERSION = 1
@@ -88,7 +91,7 @@ class FlightRecorder:
     def __init__(self, source: TelemetrySource | None = None, *,
                  clock: Callable[[], float] = time.time, hz: float = 10.0,
                  retention: float = 600.0, max_runs: int = 4, snapshot_hz: float = 1.0,
-                 top: int = 8) -> None:
+                 top: int = 8, snapshot_budget: float = 0.01) -> None:
         if hz <= 0 or retention <= 0:
             raise ValueError("hz and retention must be positive")
         if source is None:
@@ -99,7 +102,8 @@ class FlightRecorder:
         self.clock = clock
         self.hz = hz
         self.retention = retention
-        self.snapshot_interval = 1.0 / snapshot_hz
+        self.base_snapshot_interval = self.snapshot_interval = 1.0 / snapshot_hz
+        self.snapshot_budget = snapshot_budget
         self.top = top
         n = max(1, math.ceil(hz * retention))
         self.system = Ring(SYSTEM_DTYPE, n)
@@ -185,31 +189,32 @@ class FlightRecorder:
     def _snapshot(self, now: float) -> None:
         dt = now - self._last_snap_t
         self._last_snap_t = now
+        cpu0 = time.thread_time()
         rows = self.source.snapshot()
-        children: dict[int, list[int]] = {}
-        cpu_now: dict[int, float] = {}
-        scored: list[tuple[float, float, ProcRow]] = []
-        for r in rows:
-            if r.ppid is not None:
-                children.setdefault(r.ppid, []).append(r.pid)
-            rate = NAN
-            if r.cpu_seconds is not None:
-                cpu_now[r.pid] = r.cpu_seconds
-                prev = self._last_cpu.get(r.pid)
-                if prev is not None and math.isfinite(dt) and dt > 0:
-                    rate = max(0.0, (r.cpu_seconds - prev) / dt)
-            scored.append((rate, _f(r.rss), r))
-        self._last_cpu = cpu_now
-        picked: dict[int, tuple[float, float, ProcRow]] = {}
-        by_cpu = sorted(scored, key=lambda s: -s[0] if math.isfinite(s[0]) else 0.0)
-        by_rss = sorted(scored, key=lambda s: -s[1] if math.isfinite(s[1]) else 0.0)
-        for s in by_cpu[: self.top] + by_rss[: self.top]:
-            picked[s[2].pid] = s
-        for rate, rss, r in picked.values():
-            self.procs.append((now, r.pid, -1 if r.ppid is None else r.ppid, rate, rss,
-                               r.name.encode("utf-8", "replace")[:16]))
         with self._lock:
             runs = list(self._active.values())
+        children: dict[int, list[int]] = {}
+        last = self._last_cpu
+        cpu_now: dict[int, float] = {}
+        rated: list[tuple[float, int]] = []  # (cpu rate, index): NaN-free, for ranking
+        ok_dt = math.isfinite(dt) and dt > 0
+        for i, (pid, ppid, _name, cpu, _rss) in enumerate(rows):
+            if runs and ppid is not None:
+                children.setdefault(ppid, []).append(pid)
+            if cpu is not None:
+                cpu_now[pid] = cpu
+                prev = last.get(pid)
+                if prev is not None and ok_dt:
+                    rated.append((max(0.0, (cpu - prev) / dt), i))
+        self._last_cpu = cpu_now
+        rates = {i: r for r, i in rated}
+        top_cpu = [i for _, i in heapq.nlargest(self.top, rated)]
+        top_rss = heapq.nlargest(self.top, (i for i, r in enumerate(rows) if r.rss is not None),
+                                 key=lambda i: rows[i].rss or 0)
+        for i in dict.fromkeys(top_cpu + top_rss):
+            r = rows[i]
+            self.procs.append((now, r.pid, -1 if r.ppid is None else r.ppid, rates.get(i, NAN),
+                               _f(r.rss), r.name.encode("utf-8", "replace")[:16]))
         for run in runs:  # the parent links find descendants the per-tick samples cannot
             tree, todo = {run.root}, [run.root]
             while todo:
@@ -218,6 +223,10 @@ class FlightRecorder:
                         tree.add(child)
                         todo.append(child)
             run.pids = tree
+        # Hold snapshots to their CPU budget: with thousands of processes one can cost
+        # tens of ms, so the interval stretches instead of the recorder's cost growing.
+        cost = time.thread_time() - cpu0
+        self.snapshot_interval = max(self.base_snapshot_interval, cost / self.snapshot_budget)
 
     def start(self) -> None:
         """Sample in a daemon thread until ``stop``."""

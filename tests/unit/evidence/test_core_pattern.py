@@ -116,7 +116,8 @@ def test_apport_core_and_report(tmp_path: Path) -> None:
     info = lx.CrashInfo(31337, 11, "/w", time.time() - 5, "/tmp/crashy", uid=1000)
     none, why = lx.find_apport_core(info, str(tmp_path / "crash"), str(tmp_path / "cd"))
     assert none is None and "apport, which ignores non-packaged programs" in why
-    _touch(tmp_path / "cd" / "core._tmp_crashy.1000.0b5d2e7c-1a2b-4c3d-9e8f-001122334455.31337.1733300000")
+    boot_id = "0b5d2e7c-1a2b-4c3d-9e8f-001122334455"
+    _touch(tmp_path / "cd" / f"core._tmp_crashy.1000.{boot_id}.31337.1733300000")
     found, _ = lx.find_apport_core(info, str(tmp_path / "crash"), str(tmp_path / "cd"))
     assert found is not None and found.endswith(".31337.1733300000")
     _touch(tmp_path / "crash" / "_tmp_crashy.1000.crash")

@@ -60,5 +60,6 @@ def test_low_memory_is_pressure() -> None:
     fail = [{"mem_available_min": 100 << 20} for _ in range(4)]
     ok = [{"mem_available_min": 4 << 30} for _ in range(5)]
     lines = compare_windows(fail, ok)
-    assert "memory available (lowest) during failing runs: median 100.0 MiB vs 4.0 GiB in passing runs" in lines
+    assert ("memory available (lowest) during failing runs: median 100.0 MiB vs 4.0 GiB in "
+            "passing runs") in lines
     assert any("high memory pressure" in x for x in lines)
