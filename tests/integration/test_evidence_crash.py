@@ -226,4 +226,4 @@ def test_the_evidence_cap_is_respected(crash: Path, tmp_path: Path) -> None:
     assert ev.notices and "evidence cap" in ev.notices[0]  # type: ignore[attr-defined]
     used = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     assert used <= cap
-    assert session.budget.used <= cap
+    assert session._budget.used <= cap

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from flakehunt.campaign.model import Attempt, AttemptResult
@@ -115,7 +115,7 @@ class EvidenceSession:
     collector: CoreCollector | None = None
     clock: Callable[[], float] = time.time
     setup: CoreSetup | None = None
-    budget: EvidenceBudget = field(init=False)
+    budget: EvidenceBudget | None = None  # share the loop's budget, or one is made from cap
     tracer: Tracer | None = None
     failing: collections.deque[dict[str, Any]] = field(
         default_factory=lambda: collections.deque(maxlen=5000))
@@ -123,7 +123,9 @@ class EvidenceSession:
         default_factory=lambda: collections.deque(maxlen=5000))
 
     def __post_init__(self) -> None:
-        self.budget = EvidenceBudget(self.options.cap)
+        if self.budget is None:
+            self.budget = EvidenceBudget(self.options.cap)
+        self._budget: EvidenceBudget = self.budget
         self._keep: list[FileGlob] = compile_globs(self.options.keep)
         self._hash: list[FileGlob] = compile_globs(self.options.hash)
         self._lock = threading.Lock()
@@ -131,7 +133,7 @@ class EvidenceSession:
             maxlen=max(1, self.options.neighbours))
         self._awaiting: list[tuple[str, int]] = []  # (failure dir, passing runs still wanted)
 
-    def start(self) -> CoreSetup | None:
+    def start(self, campaign_id: int | None = None) -> CoreSetup | None:
         """Campaign start: core limits (inherited by every run), recorder, tracer."""
         o = self.options
         o.validate()
@@ -145,7 +147,8 @@ class EvidenceSession:
         if self.recorder is not None:
             self.recorder.start()
         if o.tracer:
-            self.tracer = Tracer(o.tracer, os.path.join(o.root, "tracer"), o.tracer_snapshot)
+            where = "tracer" if campaign_id is None else os.path.join(f"c{campaign_id}", "tracer")
+            self.tracer = Tracer(o.tracer, os.path.join(o.root, where), o.tracer_snapshot)
             self.tracer.start()
         return self.setup
 
@@ -156,12 +159,20 @@ class EvidenceSession:
 
     def evidence_dir(self, attempt: Attempt) -> str:
         """Return where a failing attempt's evidence goes."""
-        return os.path.join(self.options.root, f"campaign-{attempt.campaign_id}",
-                            f"run-{attempt.seq:06d}")
+        return os.path.join(self.options.root, f"c{attempt.campaign_id}", f"r{attempt.seq:06d}")
 
-    def attempt_ended(self, result: AttemptResult, failed: bool) -> RunEvidence:
-        """After the run was reaped: hashes for every run; the full evidence for a failure."""
+    def attempt_ended(self, result: AttemptResult, failed: bool, *,
+                      evidence_dir: str | None = None, cwd: str | None = None) -> RunEvidence:
+        """After the run was reaped: hashes for every run; the full evidence for a failure.
+
+        *evidence_dir* overrides where a failure's evidence goes (default
+        ``evidence_dir(attempt)``); *cwd* says where the run's working directory
+        is now, if the loop already moved it (cores and --keep files are found there).
+        """
         a = result.attempt
+        if cwd is not None:
+            a = replace(a, cwd=cwd)
+            result = replace(result, attempt=a)
         rec = self.recorder
         if rec is not None:
             rec.unregister(a.run_id)
@@ -175,7 +186,7 @@ class EvidenceSession:
         if not failed:
             self._passed(_Done(a.run_id, result.started, end), summary)
             return RunEvidence(hashes=hashes, telemetry=summary)
-        return self._failed(result, end, hashes, summary)
+        return self._failed(result, end, hashes, summary, evidence_dir or self.evidence_dir(a))
 
     def _passed(self, done: _Done, summary: dict[str, Any] | None) -> None:
         if summary is not None:
@@ -192,9 +203,8 @@ class EvidenceSession:
             self._awaiting.extend(still)
 
     def _failed(self, result: AttemptResult, end: float, hashes: tuple[FileHash, ...],
-                summary: dict[str, Any] | None) -> RunEvidence:
+                summary: dict[str, Any] | None, d: str) -> RunEvidence:
         a, o = result.attempt, self.options
-        d = self.evidence_dir(a)
         os.makedirs(d, exist_ok=True)
         hooks: list[HookResult] = []
         values = {"run_dir": a.run_dir, "pid": "" if result.pid is None else str(result.pid),
@@ -207,10 +217,10 @@ class EvidenceSession:
         if self.collector is not None:
             core = self.collector.collect(pid=result.pid, returncode=result.returncode,
                                           cwd=a.cwd, started=result.started, dest_dir=d,
-                                          budget=self.budget, exe=_exe(a),
+                                          budget=self._budget, exe=_exe(a),
                                           core_dumped=result.core_dumped or None)
             values["core"] = core.path or ""
-        kept = tuple(keep_files(a.cwd, self._keep, d, self.budget)) if self._keep else ()
+        kept = tuple(keep_files(a.cwd, self._keep, d, self._budget)) if self._keep else ()
         tele_path = None
         if self.recorder is not None:
             tele_path = self._write_telemetry(os.path.join(d, TELEMETRY_FILE),
@@ -226,7 +236,7 @@ class EvidenceSession:
         if o.on_failure:
             argv = expand_command(o.on_failure, values, shell=o.on_failure_shell)
             hooks.append(run_hook(argv, d, os.path.join(d, "on-failure.log"), o.hook_timeout))
-        notice = self.budget.take_notice()
+        notice = self._budget.take_notice()
         return RunEvidence(d, hashes, kept, core, summary, tele_path, tuple(hooks),
                            (notice,) if notice else ())
 
@@ -234,7 +244,7 @@ class EvidenceSession:
         assert self.recorder is not None
         self.recorder.write_window(path, start, end)
         size = os.path.getsize(path)
-        if not self.budget.try_reserve(size):
+        if not self._budget.try_reserve(size):
             os.unlink(path)
             return None
         return path

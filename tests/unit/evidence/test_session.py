@@ -76,7 +76,7 @@ def test_failure_writes_windows_for_neighbours_on_both_sides(tmp_path: Path) -> 
     _run(s, src, clock, 3, tmp_path, 0, write_bps=60e6)
     _run(s, src, clock, 4, tmp_path, 0, write_bps=60e6)
     d = Path(fail.evidence_dir)  # type: ignore[attr-defined]
-    assert d == tmp_path / "ev" / "campaign-3" / "run-000002"
+    assert d == tmp_path / "ev" / "c3" / "r000002"
     assert (d / "telemetry.jsonl.gz").exists()
     assert sorted(p.name for p in (d / "passing-neighbours").iterdir()) == [
         "id1.telemetry.jsonl.gz", "id3.telemetry.jsonl.gz"]
@@ -104,3 +104,26 @@ def test_bad_options_fail_before_the_campaign(tmp_path: Path) -> None:
                                         telemetry_hz=0, cores=False))
     with pytest.raises(UsageError, match="--tracer-snapshot needs --tracer"):
         s.start()
+
+
+def test_loop_can_choose_the_dir_move_the_cwd_and_share_the_budget(tmp_path: Path) -> None:
+    from flakehunt.evidence.budget import EvidenceBudget
+
+    shared = EvidenceBudget(1000)
+    assert shared.try_reserve(990)  # the loop already kept a log
+    s, src, clock = _session(tmp_path, keep=("*.bin",))
+    s = EvidenceSession(s.options, recorder=s.recorder, clock=clock, budget=shared)
+    s.collector = FakeCollector()  # type: ignore[assignment]
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "small.bin").write_bytes(b"12345")
+    (moved / "big.bin").write_bytes(b"x" * 100)
+    a = Attempt("idx", 1, 9, "", 0, 0, ("p",), str(tmp_path / "gone"), {}, "", "")
+    target = tmp_path / "c1" / "r000009"
+    ev = s.attempt_ended(AttemptResult(a, clock.t, 0.5, 1, "h", "posix", pid=5), failed=True,
+                         evidence_dir=str(target), cwd=str(moved))
+    assert ev.evidence_dir == str(target)
+    kept = {k.path: k.how for k in ev.kept}
+    assert kept == {"big.bin": "skipped", "small.bin": "link"}
+    assert s.collector.calls[0]["cwd"] == str(moved)  # type: ignore[attr-defined]
+    assert shared.used == 995
