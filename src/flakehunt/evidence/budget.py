@@ -60,5 +60,5 @@ class EvidenceBudget:
             self._told = True
             return (
                 f"evidence cap of {format_size(self.cap or 0)} reached: larger evidence is "
-                "no longer kept (raise it with --evidence-cap)"
+                "no longer kept (raise it with --max-evidence)"
             )

@@ -181,12 +181,12 @@ def _disk(f: Facts) -> list[Finding]:
     free = format_size(f.evidence_free)
     if f.evidence_free < LOW_DISK:
         return [Finding(PROBLEM, "disk", f"only {free} free for evidence in {f.evidence_dir}",
-                        ("flakehunt run --evidence-cap 200MB ...",
+                        ("flakehunt run --max-evidence 200MB ...",
                          f"du -sh {f.evidence_dir}/*   # then remove old campaigns"))]
     if f.evidence_cap is not None and f.evidence_free < f.evidence_cap:
         return [Finding(WARN, "disk", f"{free} free for evidence in {f.evidence_dir}, less than "
                         f"the evidence cap of {format_size(f.evidence_cap)}",
-                        (f"flakehunt run --evidence-cap {f.evidence_free // 2 // 2**20}MiB ...",))]
+                        (f"flakehunt run --max-evidence {f.evidence_free // 2 // 2**20}MiB ...",))]
     return [Finding(OK, "disk", f"{free} free for evidence in {f.evidence_dir}")]
 
 

@@ -42,7 +42,7 @@ class EvidenceOptions:
     """What to keep; built by the CLI from ``flakehunt run`` options."""
 
     root: str = os.path.join(".flakehunt", "evidence")
-    cap: int | None = DEFAULT_EVIDENCE_CAP  # --evidence-cap; None: unlimited
+    cap: int | None = DEFAULT_EVIDENCE_CAP  # --max-evidence; None: unlimited
     keep: tuple[str, ...] = ()  # --keep GLOB
     hash: tuple[str, ...] = ()  # --hash GLOB
     cores: bool = True

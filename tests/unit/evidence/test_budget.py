@@ -21,7 +21,7 @@ def test_notice_only_after_a_refusal_and_only_once() -> None:
     assert not b.try_reserve(11)
     assert not b.try_reserve(12)
     first = b.take_notice()
-    assert first is not None and "--evidence-cap" in first
+    assert first is not None and "--max-evidence" in first
     assert b.take_notice() is None
 
 

@@ -48,9 +48,9 @@ def test_good_linux_machine_has_no_problem() -> None:
         ({"hidepid": "2"}, "telemetry", WARN, "hidepid=2", "sudo mount -o remount,hidepid=0 /proc"),
         ({"procs_other_users": 40, "procs_other_unreadable": 30}, "telemetry", WARN,
          "30 of 40 other users' processes", None),
-        ({"evidence_free": 100 << 20}, "disk", PROBLEM, "only 100.0 MiB free", "--evidence-cap"),
+        ({"evidence_free": 100 << 20}, "disk", PROBLEM, "only 100.0 MiB free", "--max-evidence"),
         ({"evidence_free": 1 << 30 | 1}, "disk", WARN, "less than the evidence cap",
-         "--evidence-cap"),
+         "--max-evidence"),
     ],
 )
 def test_linux_findings(change: dict[str, object], topic: str, level: str, says: str,

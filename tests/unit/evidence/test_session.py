@@ -111,7 +111,7 @@ def test_loop_can_choose_the_dir_move_the_cwd_and_share_the_budget(tmp_path: Pat
 
     shared = EvidenceBudget(1000)
     assert shared.try_reserve(990)  # the loop already kept a log
-    s, src, clock = _session(tmp_path, keep=("*.bin",))
+    s, _src, clock = _session(tmp_path, keep=("*.bin",))
     s = EvidenceSession(s.options, recorder=s.recorder, clock=clock, budget=shared)
     s.collector = FakeCollector()  # type: ignore[assignment]
     moved = tmp_path / "moved"
