@@ -112,6 +112,7 @@ class FlightRecorder:
         self._lock = threading.Lock()
         self._active: dict[str, _Run] = {}
         self._names: dict[int, str] = {}
+        self._names_limit = 1024
         self._next_key = 0
         self._last_sys: SystemCounters | None = None
         self._last_sys_t = 0.0
@@ -138,11 +139,15 @@ class FlightRecorder:
         """Stop sampling the run *name* (its samples stay in the ring)."""
         with self._lock:
             self._active.pop(name, None)
-            # forget names whose samples can no longer be in the ring
-            if len(self._names) > 4 * max(1, len(self._active)) + 1024:
-                keep = {r.key for r in self._active.values()}
-                oldest = int(self.runs.ordered()["key"].min(initial=self._next_key))
-                self._names = {k: v for k, v in self._names.items() if k >= oldest or k in keep}
+            if len(self._names) <= self._names_limit:
+                return
+        # Forget names no sample in the ring refers to: most short runs have none,
+        # and thousands of runs a second must not grow this map.
+        in_ring = set(np.unique(self.runs.ordered()["key"]).tolist())
+        with self._lock:
+            keep = in_ring | {r.key for r in self._active.values()}
+            self._names = {k: v for k, v in self._names.items() if k in keep}
+            self._names_limit = 2 * len(self._names) + 1024
 
     def sample_once(self) -> None:
         """Take one tick: a system sample, one sample per run, and a snapshot when due."""

@@ -39,6 +39,13 @@ class Ring:
             cut = self.written % self.capacity
             return np.concatenate((self.data[cut:], self.data[:cut]))
 
+    def latest_t(self) -> float | None:
+        """Return the time of the newest record, or None when empty."""
+        with self._lock:
+            if self.written == 0:
+                return None
+            return float(self.data[(self.written - 1) % self.capacity]["t"])
+
     def between(self, start: float, end: float) -> np.ndarray[Any, Any]:
         """Return copies of the records with ``start <= t <= end``, oldest first."""
         with self._lock:

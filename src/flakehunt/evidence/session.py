@@ -179,7 +179,11 @@ class EvidenceSession:
         end = result.started + max(0.0, result.duration)
         hashes = tuple(hash_files(a.cwd, self._hash)) if self._hash else ()
         summary = None
-        if rec is not None:
+        newest = None if rec is None else rec.system.latest_t()
+        # A run shorter than one tick usually holds no sample: skip it cheaply (the
+        # loop may finish thousands of runs a second).
+        if rec is not None and newest is not None and newest >= result.started and (
+                failed or end - result.started >= 1.0 / rec.hz):
             from flakehunt.evidence.summary import summarize
 
             summary = summarize(rec.window(result.started, end), a.run_id)

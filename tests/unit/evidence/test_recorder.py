@@ -142,3 +142,17 @@ def test_thread_samples_and_stops() -> None:
     time.sleep(0.1)
     rec.stop()
     assert rec.system.written > 5 and rec.errors == 0
+
+
+def test_names_of_runs_without_samples_are_forgotten() -> None:
+    rec, src, clock = _recorder()
+    rec.register("kept", 1)
+    src.trees[1] = TreeCounters((1,), 0.0, 1, 1, 0, 0)
+    rec.sample_once()
+    _tick(rec, src, clock)
+    rec.unregister("kept")
+    for i in range(5000):  # runs too short to be sampled
+        rec.register(f"short{i}", 10_000 + i)
+        rec.unregister(f"short{i}")
+    assert len(rec._names) < 2100
+    assert rec.window(0, 5000).run_names == {0: "kept"}
