@@ -66,6 +66,7 @@ class CrashInfo:
     uid: int = field(default_factory=lambda: os.getuid() if hasattr(os, "getuid") else 0)
     gid: int = field(default_factory=lambda: os.getgid() if hasattr(os, "getgid") else 0)
     hostname: str = field(default_factory=lambda: _hostname())
+    descendants: frozenset[int] = frozenset()  # PIDs seen in the run's tree
 
 
 def _hostname() -> str:
@@ -108,7 +109,8 @@ def _known_values(info: CrashInfo, exact: bool) -> dict[str, str]:
     if info.hostname:
         vals["h"] = _esc(info.hostname)
     if exact and info.pid is not None:
-        vals["p"] = str(info.pid)
+        pids = sorted({info.pid, *info.descendants})
+        vals["p"] = "|".join(str(p) for p in pids)  # an alternation, see pattern_regex
     if exact and info.exe:
         name = os.path.basename(info.exe)
         vals["e"] = _esc(name[:15])  # comm is TASK_COMM_LEN (16) including the NUL
@@ -132,6 +134,8 @@ def pattern_regex(template: str, info: CrashInfo, exact: bool = True) -> str:
         i += 2
         if spec == "%":
             out.append("%")
+        elif spec == "p" and "p" in vals:
+            out.append(f"(?:{vals['p']})")  # the run's PID or one of its descendants
         elif spec in vals:
             out.append(re.escape(vals[spec]))
         elif spec in _WILD:
@@ -153,8 +157,10 @@ def split_template(template: str, cwd: str) -> tuple[str, str]:
 def find_core_file(pattern: CorePattern, info: CrashInfo) -> str | None:
     """Return the newest core matching *pattern* written since the run started, or None.
 
-    The dead process's own PID and name are tried first; then any core matching
-    the pattern, because the process that dumped may be a grandchild of the run.
+    The PIDs of the run's tree (and its name) are tried first; then any core
+    matching the pattern, since a grandchild born and dead between two snapshots
+    is not known. That fallback can take a concurrent run's core when runs share
+    a core directory; ``flakehunt doctor`` warns about such set-ups.
     """
     directory, rest = split_template(pattern.template, info.cwd)
     candidates = [

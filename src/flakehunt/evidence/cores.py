@@ -160,7 +160,8 @@ class CoreCollector:
 
     def collect(self, *, pid: int | None, returncode: int | None, cwd: str, started: float,
                 dest_dir: str, budget: EvidenceBudget, exe: str | None = None,
-                core_dumped: bool | None = None) -> CoreResult:
+                core_dumped: bool | None = None,
+                descendants: frozenset[int] = frozenset()) -> CoreResult:
         """Find the core of the run that ended with *returncode*; keep it within *budget*."""
         if self.platform.startswith("win"):
             return self._collect_windows(pid, returncode, started, dest_dir, budget, exe)
@@ -174,7 +175,7 @@ class CoreCollector:
             return self._collect_macos(pid, started, dest_dir, budget, exe)
         pattern = self.pattern or lx.parse_core_pattern("core")
         info = lx.CrashInfo(pid, -returncode if returncode and returncode < 0 else None,
-                            cwd, started, exe)
+                            cwd, started, exe, descendants=descendants)
         if pattern.kind == "pipe":
             return self._collect_pipe(pattern, info, dest_dir, budget)
         found = lx.find_core_file(pattern, info)

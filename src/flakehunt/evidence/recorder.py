@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -65,6 +65,7 @@ class _Run:
     pids: set[int]
     last: TreeCounters | None = None
     last_t: float = 0.0
+    seen: set[int] = field(default_factory=set)  # every PID ever in the tree (capped)
 
 
 @dataclass(frozen=True)
@@ -135,12 +136,17 @@ class FlightRecorder:
             self._names[key] = name
             self._active[name] = _Run(key, name, pid, {pid})
 
-    def unregister(self, name: str) -> None:
-        """Stop sampling the run *name* (its samples stay in the ring)."""
+    def unregister(self, name: str) -> frozenset[int]:
+        """Stop sampling the run *name*; return every PID seen in its tree.
+
+        Its samples stay in the ring. The PIDs let a core named by ``%p`` be
+        matched to a grandchild of the run rather than to another run's crash.
+        """
         with self._lock:
-            self._active.pop(name, None)
+            run = self._active.pop(name, None)
+            seen = frozenset() if run is None else frozenset(run.seen | run.pids)
             if len(self._names) <= self._names_limit:
-                return
+                return seen
         # Forget names no sample in the ring refers to: most short runs have none,
         # and thousands of runs a second must not grow this map.
         in_ring = set(np.unique(self.runs.ordered()["key"]).tolist())
@@ -148,6 +154,7 @@ class FlightRecorder:
             keep = in_ring | {r.key for r in self._active.values()}
             self._names = {k: v for k, v in self._names.items() if k in keep}
             self._names_limit = 2 * len(self._names) + 1024
+        return seen
 
     def sample_once(self) -> None:
         """Take one tick: a system sample, one sample per run, and a snapshot when due."""
@@ -228,6 +235,8 @@ class FlightRecorder:
                         tree.add(child)
                         todo.append(child)
             run.pids = tree
+            if len(run.seen) < 4096:
+                run.seen |= tree
         # Hold snapshots to their CPU budget: with thousands of processes one can cost
         # tens of ms, so the interval stretches instead of the recorder's cost growing.
         cost = time.thread_time() - cpu0

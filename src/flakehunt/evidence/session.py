@@ -174,8 +174,7 @@ class EvidenceSession:
             a = replace(a, cwd=cwd)
             result = replace(result, attempt=a)
         rec = self.recorder
-        if rec is not None:
-            rec.unregister(a.run_id)
+        tree = frozenset() if rec is None else rec.unregister(a.run_id)
         end = result.started + max(0.0, result.duration)
         hashes = tuple(hash_files(a.cwd, self._hash)) if self._hash else ()
         summary = None
@@ -190,7 +189,8 @@ class EvidenceSession:
         if not failed:
             self._passed(_Done(a.run_id, result.started, end), summary)
             return RunEvidence(hashes=hashes, telemetry=summary)
-        return self._failed(result, end, hashes, summary, evidence_dir or self.evidence_dir(a))
+        return self._failed(result, end, hashes, summary, evidence_dir or self.evidence_dir(a),
+                            tree)
 
     def _passed(self, done: _Done, summary: dict[str, Any] | None) -> None:
         if summary is not None:
@@ -207,7 +207,7 @@ class EvidenceSession:
             self._awaiting.extend(still)
 
     def _failed(self, result: AttemptResult, end: float, hashes: tuple[FileHash, ...],
-                summary: dict[str, Any] | None, d: str) -> RunEvidence:
+                summary: dict[str, Any] | None, d: str, tree: frozenset[int]) -> RunEvidence:
         a, o = result.attempt, self.options
         os.makedirs(d, exist_ok=True)
         hooks: list[HookResult] = []
@@ -222,7 +222,8 @@ class EvidenceSession:
             core = self.collector.collect(pid=result.pid, returncode=result.returncode,
                                           cwd=a.cwd, started=result.started, dest_dir=d,
                                           budget=self._budget, exe=_exe(a),
-                                          core_dumped=result.core_dumped or None)
+                                          core_dumped=result.core_dumped or None,
+                                          descendants=tree)
             values["core"] = core.path or ""
         kept = tuple(keep_files(a.cwd, self._keep, d, self._budget)) if self._keep else ()
         tele_path = None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,24 @@ def test_keep_respects_the_cap_and_says_so(tmp_path: Path) -> None:
     assert by["log.txt"].how == "link"
     assert budget.take_notice() is not None
     assert budget.take_notice() is None  # told once
+
+
+GLOB_CASES = ["*", "*.txt", "**/*.txt", "a/*", "a/**", "a/**/*.o", "**/b/*.o", "?.txt",
+              "[ab]*/*.o", "a/b/c.o", ".hidden/*", "**/*"]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="glob include_hidden needs 3.11")
+@pytest.mark.parametrize("pattern", GLOB_CASES)
+def test_matches_pythons_glob_on_regular_files(tmp_path: Path, pattern: str) -> None:
+    """Differential: the same files as glob.glob(recursive, include_hidden), files only."""
+    for rel in ("x.txt", "a/y.txt", "a/b/c.o", "a/b/d/e.o", "b/f.o", "ab/g.o", ".hidden/h",
+                "a/.dot.txt", "z/b/w.o"):
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(rel)
+    ours = match_files(str(tmp_path), [compile_glob(pattern)])
+    theirs = sorted(
+        m for m in glob.glob(pattern, root_dir=tmp_path, recursive=True, include_hidden=True)
+        if (tmp_path / m).is_file()
+    )
+    assert ours == theirs

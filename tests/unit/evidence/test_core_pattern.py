@@ -224,3 +224,24 @@ def test_collector_systemd_respects_budget(tmp_path: Path) -> None:
                      budget=EvidenceBudget(50))
     assert not no.captured and "evidence cap" in no.reason
     assert not (tmp_path / "b" / "core.7").exists()
+
+
+def test_a_descendants_core_wins_over_another_runs(tmp_path: Path) -> None:
+    _touch(tmp_path / "core.500")  # another run's crash, newer
+    _touch(tmp_path / "core.4300", age=2)  # our grandchild's
+    info = lx.CrashInfo(4242, 11, str(tmp_path), time.time() - 5, "/bin/sh",
+                        descendants=frozenset({4299, 4300}))
+    assert lx.find_core_file(lx.parse_core_pattern("core.%p"), info) == str(tmp_path / "core.4300")
+
+
+def test_recorder_reports_the_pids_of_a_run_tree() -> None:
+    from flakehunt.evidence.recorder import FlightRecorder
+    from flakehunt.evidence.sampler import FakeSource, ProcRow
+
+    src = FakeSource(procs=[ProcRow(10, 1, "sh", 0.0, 1), ProcRow(11, 10, "make", 0.0, 1),
+                            ProcRow(12, 11, "cc", 0.0, 1), ProcRow(13, 1, "x", 0.0, 1)])
+    rec = FlightRecorder(src, clock=lambda: 0.0)
+    rec.register("r", 10)
+    rec.sample_once()
+    src.procs = src.procs[:1]  # the children exited
+    assert rec.unregister("r") == {10, 11, 12}
