@@ -74,20 +74,39 @@ def wer_settings(
     return WerSettings(True, expanded, count, dump_type)
 
 
+def image_name(exe: str) -> str:
+    """Return the image name Windows uses for *exe* (``build\\app`` -> ``app.exe``)."""
+    name = ntpath.basename(exe)
+    return name if "." in name else name + ".exe"
+
+
 def dump_name(exe: str, pid: int) -> str:
     """Return the file name WER gives the dump of *pid* (``app.exe.1234.dmp``)."""
-    return f"{ntpath.basename(exe)}.{pid}.dmp"
+    return f"{image_name(exe)}.{pid}.dmp"
 
 
-def find_wer_dump(settings: WerSettings, exe: str, pid: int, started: float) -> str | None:
-    """Return the dump of *pid* in the LocalDumps folder, if written since *started*."""
+def find_wer_dump(settings: WerSettings, exe: str, pid: int, started: float,
+                  descendants: frozenset[int] = frozenset()) -> str | None:
+    """Return the dump of *pid* (or of a descendant) in the LocalDumps folder, if fresh."""
     if not settings.enabled:
         return None
     path = os.path.join(settings.folder, dump_name(exe, pid))
     try:
-        return path if os.stat(path).st_mtime + 1.0 >= started else None
+        if os.stat(path).st_mtime + 1.0 >= started:
+            return path
+    except OSError:
+        pass
+    # A child of the run crashed (a test runner's worker): any <image>.<pid>.dmp of its tree.
+    suffixes = tuple(f".{p}.dmp" for p in descendants - {pid})
+    if not suffixes:
+        return None
+    try:
+        entries = list(os.scandir(settings.folder))
     except OSError:
         return None
+    fresh = [(e.stat().st_mtime, e.path) for e in entries
+             if e.name.endswith(suffixes) and e.stat().st_mtime + 1.0 >= started]
+    return max(fresh)[1] if fresh else None
 
 
 def read_localdumps(exe: str) -> tuple[RegValues | None, RegValues | None]:
@@ -113,7 +132,7 @@ def read_localdumps(exe: str) -> tuple[RegValues | None, RegValues | None]:
                 i += 1
         return out
 
-    return values(LOCALDUMPS_KEY), values(LOCALDUMPS_KEY + "\\" + ntpath.basename(exe))
+    return values(LOCALDUMPS_KEY), values(LOCALDUMPS_KEY + "\\" + image_name(exe))
 
 
 def enable_commands(folder: str = r"C:\CrashDumps", dump_type: int = 2) -> list[str]:

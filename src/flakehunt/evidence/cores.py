@@ -164,7 +164,8 @@ class CoreCollector:
                 descendants: frozenset[int] = frozenset()) -> CoreResult:
         """Find the core of the run that ended with *returncode*; keep it within *budget*."""
         if self.platform.startswith("win"):
-            return self._collect_windows(pid, returncode, started, dest_dir, budget, exe)
+            return self._collect_windows(pid, returncode, started, dest_dir, budget, exe,
+                                         descendants)
         if not is_core_signal(returncode) and not core_dumped:
             return CoreResult(False, None, "the run did not die by a core-dumping signal")
         no_limit = self.setup is not None and not self.setup.cores_possible
@@ -226,7 +227,8 @@ class CoreCollector:
         return _reasoned(move_into(found, dest_dir, budget), f"kern.corefile {self.corefile}")
 
     def _collect_windows(self, pid: int | None, returncode: int | None, started: float,
-                         dest_dir: str, budget: EvidenceBudget, exe: str | None) -> CoreResult:
+                         dest_dir: str, budget: EvidenceBudget, exe: str | None,
+                         descendants: frozenset[int]) -> CoreResult:
         from flakehunt.evidence import coredump_windows as wn
 
         if returncode is None or (returncode & 0xFFFFFFFF) < 0xC0000000:
@@ -238,7 +240,7 @@ class CoreCollector:
         settings = wn.wer_settings(global_values, app_values, self.env)
         if not settings.enabled:
             return CoreResult(False, None, settings.reason)
-        found = wn.find_wer_dump(settings, exe, pid, started)
+        found = wn.find_wer_dump(settings, exe, pid, started, descendants)
         if found is None:
             return CoreResult(False, None, f"no {wn.dump_name(exe, pid)} in {settings.folder}")
         how = f"WER LocalDumps ({settings.type_name} dump)"

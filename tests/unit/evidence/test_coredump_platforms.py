@@ -81,3 +81,14 @@ def test_enable_commands_name_the_key() -> None:
     assert all(c.startswith('reg add "HKLM\\SOFTWARE\\Microsoft\\Windows\\Windows Error '
                             'Reporting\\LocalDumps"') for c in cmds)
     assert any("DumpType /t REG_DWORD /d 2" in c for c in cmds)
+
+
+def test_wer_image_names_and_a_childs_dump(tmp_path: Path) -> None:
+    assert wn.dump_name(r"build\app", 7) == "app.exe.7.dmp"
+    assert wn.dump_name("runner.cmd", 7) == "runner.cmd.7.dmp"
+    (tmp_path / "worker.exe.99.dmp").write_bytes(b"MDMP")
+    (tmp_path / "other.exe.98.dmp").write_bytes(b"MDMP")
+    s = wn.wer_settings({"DumpFolder": str(tmp_path)}, None, ENV)
+    found = wn.find_wer_dump(s, "runner.exe", 7, time.time() - 5, frozenset({7, 99}))
+    assert found == str(tmp_path / "worker.exe.99.dmp")
+    assert wn.find_wer_dump(s, "runner.exe", 7, time.time() - 5) is None
