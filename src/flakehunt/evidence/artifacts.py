@@ -17,7 +17,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from flakehunt.errors import EnvironmentProblem, UsageError
+from flakehunt.errors import UsageError
 from flakehunt.evidence.budget import EvidenceBudget
 
 _HINT = "write a path relative to the run's working directory, e.g. 'build/*.exe' or '**/*.log'"
@@ -218,11 +218,10 @@ def keep_files(
             else:
                 shutil.copyfile(src, dst)
                 how = "copy"
-        except OSError as exc:
+        except OSError as exc:  # a full disk must not end the campaign: say so, go on
             budget.release(size)
-            raise EnvironmentProblem(
-                f"cannot keep {rel} in {dest_dir}: {exc.strerror}",
-                "check free space and permissions of the evidence directory",
-            ) from exc
+            out.append(KeptFile(rel, size, digest, None, "skipped",
+                                f"cannot keep it in {dest_dir}: {exc.strerror}"))
+            continue
         out.append(KeptFile(rel, size, digest, dst, how))
     return out

@@ -13,12 +13,14 @@ Usage (from the scheduler; thread-safe for several slots)::
 from __future__ import annotations
 
 import collections
+import contextlib
+import functools
 import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from flakehunt.campaign.model import Attempt, AttemptResult
 from flakehunt.evidence.artifacts import (
@@ -35,6 +37,7 @@ from flakehunt.evidence.recorder import FlightRecorder
 from flakehunt.evidence.tracer import HookResult, Tracer, expand_command, run_hook, split_command
 
 TELEMETRY_FILE = "telemetry.jsonl.gz"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class RunEvidence:
     telemetry_path: str | None = None
     hooks: tuple[HookResult, ...] = ()
     notices: tuple[str, ...] = ()  # say these once to the user (e.g. the cap was reached)
+    problems: tuple[str, ...] = ()  # steps that failed (disk full...): evidence is best effort
 
     def to_record(self) -> dict[str, Any]:
         """Return JSON-ready evidence fields for the run's record."""
@@ -96,6 +100,7 @@ class RunEvidence:
             "telemetry_path": self.telemetry_path,
             "hooks": [{"argv": list(h.argv), "returncode": h.returncode, "log": h.log_path,
                        "reason": h.reason} for h in self.hooks],
+            "evidence_problems": list(self.problems),
         }
 
 
@@ -200,7 +205,8 @@ class EvidenceSession:
             awaiting, self._awaiting = self._awaiting, []
         still = []
         for fail_dir, wanted in awaiting:
-            self._write_neighbour(fail_dir, done)
+            with contextlib.suppress(OSError):  # best effort, like all evidence
+                self._write_neighbour(fail_dir, done)
             if wanted > 1:
                 still.append((fail_dir, wanted - 1))
         with self._lock:
@@ -208,42 +214,64 @@ class EvidenceSession:
 
     def _failed(self, result: AttemptResult, end: float, hashes: tuple[FileHash, ...],
                 summary: dict[str, Any] | None, d: str, tree: frozenset[int]) -> RunEvidence:
+        """Collect a failure's evidence; an OSError in one step is noted, never raised.
+
+        Evidence is best effort: a full disk or a vanished file must not end the
+        campaign, whose records matter more than any one failure's files.
+        """
         a, o = result.attempt, self.options
-        os.makedirs(d, exist_ok=True)
+        problems: list[str] = []
+
+        def step(what: str, fn: Callable[[], T]) -> T | None:
+            try:
+                return fn()
+            except OSError as exc:
+                problems.append(f"{what}: {exc.strerror or exc}")
+                return None
+
+        step("cannot create the evidence directory", lambda: os.makedirs(d, exist_ok=True))
         hooks: list[HookResult] = []
         values = {"run_dir": a.run_dir, "pid": "" if result.pid is None else str(result.pid),
                   "exit": "" if result.returncode is None else str(result.returncode), "core": ""}
-        if self.tracer is not None:  # first: a tracer's ring buffer keeps overwriting
-            snap = self.tracer.snapshot(d, values)
+        tracer = self.tracer
+        if tracer is not None:  # first: a tracer's ring buffer keeps overwriting
+            snap = step("tracer snapshot", lambda: tracer.snapshot(d, values))
             if snap is not None:
                 hooks.append(snap)
         core = None
-        if self.collector is not None:
-            core = self.collector.collect(pid=result.pid, returncode=result.returncode,
-                                          cwd=a.cwd, started=result.started, dest_dir=d,
-                                          budget=self._budget, exe=_exe(a),
-                                          core_dumped=result.core_dumped or None,
-                                          descendants=tree)
-            values["core"] = core.path or ""
-        kept = tuple(keep_files(a.cwd, self._keep, d, self._budget)) if self._keep else ()
+        collector = self.collector
+        if collector is not None:
+            core = step("core", lambda: collector.collect(
+                pid=result.pid, returncode=result.returncode, cwd=a.cwd, started=result.started,
+                dest_dir=d, budget=self._budget, exe=_exe(a),
+                core_dumped=result.core_dumped or None, descendants=tree))
+            values["core"] = (core.path if core else None) or ""
+        kept: tuple[KeptFile, ...] = ()
+        if self._keep:
+            kept = tuple(step("--keep", lambda: keep_files(a.cwd, self._keep, d,
+                                                           self._budget)) or ())
         tele_path = None
         if self.recorder is not None:
-            tele_path = self._write_telemetry(os.path.join(d, TELEMETRY_FILE),
-                                              result.started - o.telemetry_before, end)
+            tele_path = step("telemetry", lambda: self._write_telemetry(
+                os.path.join(d, TELEMETRY_FILE), result.started - o.telemetry_before, end))
             with self._lock:
                 before = list(self._recent_pass)
                 if o.neighbours > 0:
                     self._awaiting.append((d, o.neighbours))
             for done in before:
-                self._write_neighbour(d, done)
+                step("telemetry of a passing neighbour",
+                     functools.partial(self._write_neighbour, d, done))
         if summary is not None:
             self.failing.append(summary)
         if o.on_failure:
             argv = expand_command(o.on_failure, values, shell=o.on_failure_shell)
-            hooks.append(run_hook(argv, d, os.path.join(d, "on-failure.log"), o.hook_timeout))
+            hook = step("--on-failure", lambda: run_hook(
+                argv, d, os.path.join(d, "on-failure.log"), o.hook_timeout))
+            if hook is not None:
+                hooks.append(hook)
         notice = self._budget.take_notice()
         return RunEvidence(d, hashes, kept, core, summary, tele_path, tuple(hooks),
-                           (notice,) if notice else ())
+                           (notice,) if notice else (), tuple(problems))
 
     def _write_telemetry(self, path: str, start: float, end: float) -> str | None:
         assert self.recorder is not None

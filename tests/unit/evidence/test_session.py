@@ -127,3 +127,16 @@ def test_loop_can_choose_the_dir_move_the_cwd_and_share_the_budget(tmp_path: Pat
     assert kept == {"big.bin": "skipped", "small.bin": "link"}
     assert s.collector.calls[0]["cwd"] == str(moved)  # type: ignore[attr-defined]
     assert shared.used == 995
+
+
+def test_a_step_that_fails_is_noted_not_raised(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the evidence directory should be")
+    (tmp_path / "a.bin").write_bytes(b"1")
+    s, _src, clock = _session(tmp_path, keep=("*.bin",))
+    a = Attempt("idz", 1, 3, "", 0, 0, ("p",), str(tmp_path), {}, "", "")
+    ev = s.attempt_ended(AttemptResult(a, clock.t, 0.5, 1, "h", "posix", pid=5), failed=True,
+                         evidence_dir=str(blocker / "r3"))
+    rec = ev.to_record()
+    assert any("evidence directory" in p for p in rec["evidence_problems"])
+    assert rec["kept"][0]["how"] == "skipped" and "cannot keep it" in rec["kept"][0]["reason"]
