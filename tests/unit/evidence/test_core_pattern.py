@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flakehunt.evidence import coredump_linux as lx
 from flakehunt.evidence.budget import EvidenceBudget
@@ -245,3 +247,13 @@ def test_recorder_reports_the_pids_of_a_run_tree() -> None:
     rec.sample_once()
     src.procs = src.procs[:1]  # the children exited
     assert rec.unregister("r") == {10, 11, 12}
+
+
+@given(st.text(alphabet="%pPeEfhistucdgz./-_ab|", max_size=40), st.booleans())
+def test_any_pattern_parses_and_compiles(raw: str, uses_pid: bool) -> None:
+    p = lx.parse_core_pattern(raw, uses_pid)
+    if p.kind == "file":
+        directory, rest = lx.split_template(p.template, "/w")
+        assert directory
+        re.compile(lx.pattern_regex(rest, INFO, exact=True))
+        re.compile(lx.pattern_regex(rest, INFO, exact=False))
