@@ -9,7 +9,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from tests.helpers import flakehunt
 
 # A real race, no random number: two processes append to one file; the reader
