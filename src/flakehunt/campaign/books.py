@@ -46,6 +46,8 @@ class CampaignSummary:
     first_failure_log: str | None = None
     left_running: list[int] = field(default_factory=list)
     signatures: list[tuple[str, str, int]] = field(default_factory=list)
+    telemetry_notes: list[str] = field(default_factory=list)  # failing vs passing runs
+    setup_problems: list[str] = field(default_factory=list)  # e.g. cores will not be kept
     per_variant: dict[str, VariantCounts] = field(default_factory=dict)
     this_invocation_runs: int = 0
 
@@ -73,7 +75,6 @@ class Books:
         }
         self.sigs: dict[str, list[Any]] = {sid: [sid, t, n] for sid, t, n in signatures}
         self.last_failure: str | None = None
-        self.cap_told = False
         self.t0 = 0.0
         runs = spec.limits.runs
         self.planned = None if runs is None else runs * len(spec.variants)
@@ -108,12 +109,9 @@ class Books:
                 s.progress.notice(f"run {f.row['seq']} hung: {f.row['note']}")
             if o.failed:
                 self._failure(f)
-        if s.files.cap_reached and not self.cap_told:
-            self.cap_told = True
-            s.progress.notice(
-                "evidence cap reached: counting goes on, further logs are "
-                "dropped (raise --max-evidence)"
-            )
+        notice = s.files.budget.take_notice()  # told once, whoever hit the cap
+        if notice:
+            s.progress.notice(notice)
 
     def _failure(self, f: Finished) -> None:
         s, summary = self.s, self.summary
@@ -160,5 +158,5 @@ class Books:
         summary.failures = sum(c.failures for c in self.per.values())
         summary.per_variant = dict(self.per)
         summary.signatures = signatures
-        summary.evidence_cap_reached = s.files.cap_reached
+        summary.evidence_cap_reached = s.files.budget.cap_reached
         return summary

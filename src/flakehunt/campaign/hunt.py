@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import uuid
@@ -11,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from flakehunt import __version__
 from flakehunt.campaign.books import CampaignSummary, Finished
@@ -18,8 +18,12 @@ from flakehunt.campaign.events import ProgressSink
 from flakehunt.campaign.scheduler import Scheduler
 from flakehunt.campaign.spec import CampaignSpec, Limits
 from flakehunt.errors import UsageError
+from flakehunt.evidence.budget import EvidenceBudget
 from flakehunt.execute.base import Executor
 from flakehunt.record.store import Store
+
+if TYPE_CHECKING:
+    from flakehunt.evidence.session import EvidenceSession
 
 
 def evidence_root_for(db_path: Path) -> Path:
@@ -43,6 +47,19 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+def _evidence_session(spec: CampaignSpec, store: Store) -> tuple[EvidenceSession, EvidenceBudget]:
+    """Build the campaign's evidence session; one budget for logs, cores and telemetry."""
+    from flakehunt.evidence.session import EvidenceOptions, EvidenceSession
+
+    fields = set(EvidenceOptions.__dataclass_fields__) - {"root", "cap", "concurrency"}
+    given: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                             for k, v in spec.evidence.items() if k in fields}
+    options = EvidenceOptions(root=str(evidence_root_for(store.path)), cap=spec.max_evidence,
+                              concurrency=spec.jobs, **given)
+    budget = EvidenceBudget(spec.max_evidence)
+    return EvidenceSession(options, budget=budget), budget
 
 
 def hunt(
@@ -78,27 +95,26 @@ def hunt(
             title=spec.title,
         )
     store.set_campaign_state(campaign_id, "running")
-    if os.name == "posix":
-        # Inherited by every child: lets crashing runs leave cores (evidence).
-        from flakehunt.execute.posix import raise_core_limit
-
-        raise_core_limit()
-    sched = Scheduler(
-        spec,
-        store,
-        executor,
-        campaign_id=campaign_id,
-        campaign_uuid=campaign_uuid,
-        evidence_root=str(evidence_root_for(store.path)),
-        progress=progress,
-        observer=observer,
-    )
-    with sigterm_as_interrupt():
-        try:
-            summary = sched.run()
-        except BaseException:
-            store.set_campaign_state(campaign_id, "interrupted")
-            raise
+    evidence, budget = _evidence_session(spec, store)
+    setup = evidence.start(campaign_id)
+    try:
+        problems = list(setup.problems) if setup is not None else []
+        for problem in problems:
+            progress.notice(problem)
+        sched = Scheduler(spec, store, executor, campaign_id=campaign_id,
+                          campaign_uuid=campaign_uuid,
+                          evidence_root=str(evidence_root_for(store.path)), progress=progress,
+                          observer=observer, evidence=evidence, budget=budget)
+        with sigterm_as_interrupt():
+            try:
+                summary = sched.run()
+            except BaseException:
+                store.set_campaign_state(campaign_id, "interrupted")
+                raise
+        summary.telemetry_notes = evidence.comparison()
+        summary.setup_problems = problems
+    finally:
+        evidence.close()
     state = "interrupted" if summary.stop_reason == "interrupted" else "finished"
     store.set_campaign_state(campaign_id, state)
     return summary

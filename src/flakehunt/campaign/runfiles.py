@@ -24,6 +24,8 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
+from flakehunt.evidence.budget import EvidenceBudget
+
 
 @dataclass(frozen=True)
 class RunPaths:
@@ -60,13 +62,12 @@ class RunFiles:
     """Create run files and decide which survive; safe across slot threads."""
 
     def __init__(
-        self, evidence_root: str, campaign_id: int, *, keep_passing: int, max_evidence: int
+        self, evidence_root: str, campaign_id: int, *, keep_passing: int, budget: EvidenceBudget
     ) -> None:
         self.evidence_root = evidence_root
         self.campaign_dir = os.path.join(evidence_root, f"c{campaign_id}")
         self.keep_passing = keep_passing
-        self.max_evidence = max_evidence
-        self.used = 0
+        self.budget = budget  # shared with cores, kept files and telemetry: one cap
         self.cap_reached = False  # set once; the caller tells the user once
         self._passing: deque[str] = deque()
         self._lock = threading.Lock()
@@ -113,16 +114,18 @@ class RunFiles:
             log_size = os.path.getsize(paths.log)
         except OSError:
             log_size = 0
-        with self._lock:
-            fits = log_size <= self.max_evidence - self.used
-            if fits:
-                self.used += log_size
-            else:
-                self.cap_reached = True
-        if not fits:
-            self.discard(paths)
-            return None
         root = os.path.join(self.campaign_dir, f"r{seq:06d}")
+        if not self.budget.try_reserve(log_size):
+            self.cap_reached = True
+            self.discard(paths)
+            # Other evidence (a small core, telemetry) may have fit before the log.
+            try:
+                if os.listdir(root):
+                    return self.rel(f"r{seq:06d}")
+                os.rmdir(root)
+            except OSError:
+                pass
+            return None
         os.makedirs(root, exist_ok=True)
         os.replace(paths.log, os.path.join(root, "output.log"))
         self._keep_scratch(paths.scratch, root)
@@ -136,15 +139,11 @@ class RunFiles:
         with os.scandir(scratch) as it:
             if next(it, None) is None:
                 return  # the common case: the run wrote nothing there
-        with self._lock:
-            room = self.max_evidence - self.used
-        size = _tree_size(scratch, room)
-        with self._lock:
-            keep = size <= self.max_evidence - self.used
-            if keep:
-                self.used += size
-            else:
-                self.cap_reached = True
+        room = self.budget.remaining()
+        size = _tree_size(scratch, room if room is not None else 1 << 62)
+        keep = self.budget.try_reserve(size)
+        if not keep:
+            self.cap_reached = True
         if keep:
             # Rename the whole directory (one metadata operation), then give the
             # slot a fresh one.

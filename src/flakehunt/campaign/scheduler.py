@@ -14,7 +14,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
+from flakehunt.campaign import evidence_hook
 from flakehunt.campaign.books import Books, CampaignSummary, Finished
 from flakehunt.campaign.classify import Rules, classify, compile_regex, read_tail
 from flakehunt.campaign.events import ProgressSink
@@ -22,11 +24,15 @@ from flakehunt.campaign.model import Attempt, AttemptResult, Outcome
 from flakehunt.campaign.order import block_order
 from flakehunt.campaign.runfiles import RunFiles, RunPaths
 from flakehunt.campaign.spec import CampaignSpec, Variant
+from flakehunt.evidence.budget import EvidenceBudget
 from flakehunt.execute.base import Executor
 from flakehunt.record.store import Store
 from flakehunt.triage.decode import status_label
 from flakehunt.triage.junit import failures_for_run
 from flakehunt.triage.signature import signature_for
+
+if TYPE_CHECKING:
+    from flakehunt.evidence.session import EvidenceSession
 
 SHELL_HOOK_TIMEOUT = 3600.0
 
@@ -48,6 +54,8 @@ class Scheduler:
         clock: Callable[[], float] = time.monotonic,
         status_interval: float = 0.1,
         observer: Callable[[Finished], str | None] | None = None,
+        evidence: EvidenceSession | None = None,
+        budget: EvidenceBudget | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
@@ -65,12 +73,15 @@ class Scheduler:
             fail_regex=compile_regex(spec.fail_regex),
             ignore_regex=compile_regex(spec.ignore_regex),
         )
+        self.evidence = evidence
         self.files = RunFiles(
             evidence_root,
             campaign_id,
             keep_passing=spec.keep_passing,
-            max_evidence=spec.max_evidence,
+            budget=budget if budget is not None else EvidenceBudget(spec.max_evidence),
         )
+        if evidence is not None:
+            executor.set_spawn_listener(evidence.attempt_started)
         self._signature_regex = compile_regex(spec.signature_regex)
         env = dict(os.environ if base_env is None else base_env)
         env.update(executor.marker_env())
@@ -215,6 +226,12 @@ class Scheduler:
         sig: tuple[str, str] | None = None
         evidence: str | None = None
         label = status_label(result.returncode, result.platform)
+        ev = evidence_hook.NONE
+        if self.evidence is not None and outcome is not Outcome.COULD_NOT_START:
+            where = evidence_hook.absolute_dir(self.files.evidence_root, a.campaign_id, a.seq)
+            ev = evidence_hook.collect(self.evidence, result, outcome, where)
+            for text in ev.notices:
+                self.progress.notice(text)
         if outcome is Outcome.PASS:
             evidence = self.files.passed(a.seq, paths)
         elif outcome is Outcome.INTERRUPTED:
@@ -230,6 +247,7 @@ class Scheduler:
                 junit_failures=self._junit_failures(a, result.started),
                 start_error=result.start_error,
             )
+            s = evidence_hook.with_chkimg(s, ev.chkimg)
             sig = (s.id, s.title)
             if outcome is Outcome.COULD_NOT_START:
                 self.files.discard(paths)
@@ -266,6 +284,9 @@ class Scheduler:
             evidence_path=evidence,
             output_tail=tail,
             note=note,
+            core_captured=ev.core_captured,
+            core_reason=ev.core_reason,
+            evidence_json=ev.evidence_json,
         )
         return Finished(result, outcome, row, sig)
 

@@ -59,6 +59,9 @@ class CampaignSpec:
     hooks: Hooks = field(default_factory=Hooks)
     seed: int = 0
     baseline: str | None = None
+    # EvidenceOptions fields given by the user (keep, hash, cores, telemetry_hz, ...);
+    # root, cap and concurrency are derived when the campaign runs.
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able form (stored with the campaign)."""
@@ -81,4 +84,5 @@ class CampaignSpec:
         d["limits"] = Limits(**d.get("limits", {}))
         d["hooks"] = Hooks(**d.get("hooks", {}))
         d["expect_exit"] = tuple(d.get("expect_exit", (0,)))
+        d["evidence"] = dict(d.get("evidence") or {})
         return cls(**d)

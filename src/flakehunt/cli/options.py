@@ -108,7 +108,9 @@ def hunt_options(f: F) -> F:
     ]
     for opt in reversed(opts):
         f = opt(f)
-    return f
+    from flakehunt.cli.evidence_options import evidence_options
+
+    return evidence_options(f)
 
 
 def parse_exit_codes(text: str) -> tuple[int, ...]:
@@ -146,6 +148,17 @@ def shell_argv(command: str) -> tuple[str, ...]:
     return (os.environ.get("SHELL") or "/bin/sh", "-c", command)
 
 
+def evidence_settings(p: dict[str, Any], jobs: int, cap: int) -> dict[str, Any]:
+    """Validate the evidence options now (one-line errors) and return them for the spec."""
+    from flakehunt.cli.evidence_options import evidence_spec
+
+    opts = evidence_spec(p, root=".", cap=cap, jobs=jobs)  # raises UsageError on bad input
+    return {"keep": list(opts.keep), "hash": list(opts.hash), "cores": opts.cores,
+            "telemetry_hz": opts.telemetry_hz, "telemetry_before": opts.telemetry_before,
+            "tracer": opts.tracer, "tracer_snapshot": opts.tracer_snapshot,
+            "on_failure": opts.on_failure, "on_failure_shell": opts.on_failure_shell}
+
+
 def common_settings(p: dict[str, Any], *, default_max_failures: int) -> dict[str, Any]:
     """Translate parsed hunt options into CampaignSpec keyword arguments."""
     jobs = p["jobs"] if p["jobs"] is not None else (os.cpu_count() or 1)
@@ -161,6 +174,7 @@ def common_settings(p: dict[str, Any], *, default_max_failures: int) -> dict[str
         raise UsageError("--timeout must be positive", "e.g. --timeout 10m")
     if p["no_kill"] and timeout is None:
         raise UsageError("--no-kill needs --timeout", "e.g. --timeout 10m --no-kill")
+    cap = parse_size(p["max_evidence"])
     return dict(
         jobs=jobs,
         limits=Limits(
@@ -177,9 +191,10 @@ def common_settings(p: dict[str, Any], *, default_max_failures: int) -> dict[str
         signature_regex=check_regex(p["signature_regex"], "--signature-regex"),
         junit=p["junit"],
         keep_passing=max(0, p["keep_passing"]),
-        max_evidence=parse_size(p["max_evidence"]),
+        max_evidence=cap,
         fresh_dir=p["fresh_dir"],
         hooks=Hooks(p["setup"], p["prepare"], p["cleanup"], p["conclude"]),
+        evidence=evidence_settings(p, jobs, cap),
     )
 
 

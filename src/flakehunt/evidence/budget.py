@@ -25,6 +25,12 @@ class EvidenceBudget:
         with self._lock:
             return self._used
 
+    @property
+    def cap_reached(self) -> bool:
+        """Whether anything was refused for want of room."""
+        with self._lock:
+            return self._refused > 0
+
     def remaining(self) -> int | None:
         """Return the bytes still available, or None when unlimited."""
         with self._lock:

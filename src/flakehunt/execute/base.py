@@ -7,6 +7,7 @@ pool, a Dask cluster and the fake used in tests all fit this shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from flakehunt.campaign.model import Attempt, AttemptResult
@@ -20,6 +21,9 @@ class Executor(Protocol):
 
     def marker_env(self) -> dict[str, str]:
         """Variables every attempt's environment must carry for this executor."""
+
+    def set_spawn_listener(self, listener: Callable[[Attempt, int], None] | None) -> None:
+        """Call *listener(attempt, pid)* right after each spawn (the flight recorder)."""
 
     def execute(self, attempt: Attempt) -> AttemptResult:
         """Run one attempt to its end and report what happened."""

@@ -27,10 +27,15 @@ class FakeExecutor:
     closed: bool = False
     interrupted: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    on_spawn: Callable[[Attempt, int], None] | None = None
 
     def start(self) -> None:
         """Note that the scheduler started us."""
         self.started = True
+
+    def set_spawn_listener(self, listener: Callable[[Attempt, int], None] | None) -> None:
+        """Remember the listener; called with the fake pid of each attempt."""
+        self.on_spawn = listener
 
     def marker_env(self) -> dict[str, str]:
         """No marker: fake runs are not processes."""
@@ -46,6 +51,8 @@ class FakeExecutor:
             return AttemptResult(
                 attempt, began, 0.0, None, self.host, self.platform, start_error=error
             )
+        if self.on_spawn is not None:
+            self.on_spawn(attempt, 10_000 + attempt.seq)
         if self.delay:
             time.sleep(self.delay)
         code, output = self.behaviour(attempt)

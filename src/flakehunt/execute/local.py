@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flakehunt.campaign.model import Attempt, AttemptResult, Rusage
@@ -54,6 +54,7 @@ class LocalExecutor:
         self._watchdog: Watchdog | None = None
         self.left_running: list[int] = []
         self._cwd = os.getcwd()
+        self._on_spawn: Callable[[Attempt, int], None] | None = None
         self._real_cwd = os.path.realpath(self._cwd)
 
     # -- lifecycle ----------------------------------------------------------------
@@ -66,6 +67,10 @@ class LocalExecutor:
             self._guardian_pid, self._guardian_fd = guardian.fork_guardian(
                 SESSION_KEY, self.session
             )
+
+    def set_spawn_listener(self, listener: Callable[[Attempt, int], None] | None) -> None:
+        """Call *listener(attempt, pid)* right after each spawn."""
+        self._on_spawn = listener
 
     def marker_env(self) -> dict[str, str]:
         """The session marker by which the guardian and sweeps find our processes."""
@@ -117,6 +122,8 @@ class LocalExecutor:
             return self._not_started(attempt, started, _start_error(attempt, exc))
         finally:
             os.close(log_fd)
+        if self._on_spawn is not None:
+            self._on_spawn(attempt, pid)
         running = _Running(attempt, pid)
         with self._lock:
             self._running[pid] = running

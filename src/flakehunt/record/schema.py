@@ -57,6 +57,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (campaign_id, id)
     );
     """,
+    # 2: evidence of each run (issue 5): was a core kept, and why not; the rest
+    # (kept files and hashes, telemetry summary, hooks, chkimg) as one JSON document.
+    """
+    ALTER TABLE runs ADD COLUMN core_captured INTEGER;
+    ALTER TABLE runs ADD COLUMN core_reason TEXT;
+    ALTER TABLE runs ADD COLUMN evidence_json TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -79,11 +79,15 @@ class RunRow:
     evidence_path: str | None
     output_tail: bytes | None
     note: str | None
+    core_captured: bool | None = None
+    core_reason: str | None = None
+    evidence_json: str | None = None
 
 
 _RUN_COLUMNS = tuple(RunRow.__dataclass_fields__)
 _INSERT_COLUMNS = _RUN_COLUMNS[1:]  # all but the autoincrement id
 _ROW = operator.itemgetter(*_INSERT_COLUMNS)  # dict -> tuple in C: this is a hot path
+_N_INSERT = len(_INSERT_COLUMNS)
 _INSERT_RUN = (
     f"INSERT INTO runs ({', '.join(_INSERT_COLUMNS)})"
     f" VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
@@ -225,7 +229,9 @@ class Store:
         """Insert finished runs and commit at once (one transaction for the batch)."""
         if not runs:
             return
-        rows = [_ROW(r) for r in runs]
+        # Fast path: rows with every column; others (older callers) get NULLs.
+        rows = [_ROW(r) if len(r) == _N_INSERT else tuple(r.get(c) for c in _INSERT_COLUMNS)
+                for r in runs]
         try:
             with self._conn:
                 self._conn.executemany(_INSERT_RUN, rows)

@@ -74,6 +74,10 @@ def render_summary(s: CampaignSummary) -> str:
         lines.append(where)
         if s.first_failure_log:
             lines.append(f"  its output: {s.first_failure_log}")
+    for note in s.telemetry_notes:
+        lines.append(f"  telemetry: {note}")
+    for problem in s.setup_problems:
+        lines.append(f"  evidence set-up: {problem} (see 'flakehunt doctor')")
     if s.evidence_cap_reached:
         lines.append("  evidence cap reached: later logs were dropped (raise --max-evidence)")
     for pid in s.left_running:
@@ -112,6 +116,8 @@ def summary_to_dict(s: CampaignSummary, confidence: float = 0.95) -> dict[str, A
         "evidence_dir": s.evidence_dir,
         "evidence_cap_reached": s.evidence_cap_reached,
         "left_running": s.left_running,
+        "telemetry_notes": s.telemetry_notes,
+        "setup_problems": s.setup_problems,
     }
 
 
