@@ -17,9 +17,9 @@ RACE = r"""
 import os, subprocess, sys, time
 fixed = sys.argv[1] == "fixed"
 path = os.path.join(os.environ["FLAKEHUNT_RUN_DIR"], "out.txt")
-w = subprocess.Popen([sys.executable, "-c",
-    "import sys\nwith open(sys.argv[1], 'a') as f:\n for i in range(200):\n  f.write('x'*100+'\\n'); f.flush()",
-    path])
+WRITER = ("import sys\nwith open(sys.argv[1], 'a') as f:\n for i in range(200):\n"
+          "  f.write('x'*100+'\\n'); f.flush()")
+w = subprocess.Popen([sys.executable, "-c", WRITER, path])
 if fixed:
     w.wait()
 else:

@@ -41,7 +41,8 @@ def collect(session: EvidenceSession, result: AttemptResult, outcome: Outcome,
             evidence_dir: str) -> RunEvidenceFields:
     """Hand the run to the evidence session; for a failure, check its core with chkimg."""
     failed = outcome.failed
-    rec = session.attempt_ended(result, failed=failed, evidence_dir=evidence_dir if failed else None)
+    rec = session.attempt_ended(result, failed=failed,
+                                evidence_dir=evidence_dir if failed else None)
     doc: dict[str, Any] = rec.to_record()
     doc.pop("evidence_path", None)  # the row has its own, relative to the evidence root
     line = None
