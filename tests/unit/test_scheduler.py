@@ -208,6 +208,11 @@ def test_signatures_cluster_and_are_counted(tmp_path: Path, store: Store) -> Non
     counts = {title: n for _id, title, n in s.signatures}
     assert counts["SIGSEGV (-11)"] == 10
     assert counts["exit 2"] == 4  # 5, 10, 20, 25 (15 and 30 are SIGSEGV)
+    details = {d.title: d for d in store.signature_details(s.campaign_id)}
+    segv = details["SIGSEGV (-11)"]
+    assert (segv.count, segv.first_seq, segv.last_seq) == (10, 3, 30)
+    assert segv.per_variant == {"default": 10}
+    assert details["exit 2"].first_seq == 5  # the example run
 
 
 def test_blocks_run_every_variant_once(tmp_path: Path, store: Store) -> None:

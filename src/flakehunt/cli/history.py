@@ -60,9 +60,7 @@ def show(db: str | None, as_json: bool, ref: str | None) -> None:
     if as_json:
         d = history_to_list([(c, store.tally(c.id))])[0]
         d["variants"] = {n: vars(t) for n, t in store.tallies_by_variant(c.id).items()}
-        d["signatures"] = [
-            {"id": i, "title": t, "count": n} for i, t, n in store.signature_counts(c.id)
-        ]
+        d["signatures"] = [vars(x) for x in store.signature_details(c.id)]
         d["failed_runs"] = [run_to_dict(r) for r in failed]
         d["spec"] = c.spec
         if c.kind == "compare":
@@ -72,7 +70,7 @@ def show(db: str | None, as_json: bool, ref: str | None) -> None:
             d["comparison"] = to_dict(analyse_campaign(store, c.id))
         click.echo(json.dumps(d, indent=2))
         return
-    text = render_campaign(c, store.tallies_by_variant(c.id), store.signature_counts(c.id),
+    text = render_campaign(c, store.tallies_by_variant(c.id), store.signature_details(c.id),
                            failed)
     if c.kind == "compare":
         from flakehunt.campaign.experiment import analyse_campaign

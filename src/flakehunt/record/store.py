@@ -95,6 +95,20 @@ _INSERT_RUN = (
 
 
 @dataclass(frozen=True)
+class SignatureDetail:
+    """One failure signature of a campaign: how often, where, when; first_seq is an example."""
+
+    id: str
+    title: str
+    count: int
+    per_variant: dict[str, int]
+    first_seq: int
+    last_seq: int
+    first_seen: float
+    last_seen: float
+
+
+@dataclass(frozen=True)
 class Tally:
     """Counts of one campaign (or variant) by outcome."""
 
@@ -352,6 +366,32 @@ class Store:
             (campaign_id,),
         ).fetchall()
         return [(r[0] or "", r[1], r[2]) for r in rows]
+
+
+    def signature_details(self, campaign_id: int) -> list[SignatureDetail]:
+        """Per signature: title, failures per variant, first and last run, an example run."""
+        rows = self._conn.execute(
+            "SELECT r.signature, COALESCE(s.title, MIN(r.status_label)), r.variant, COUNT(*),"
+            " MIN(r.seq), MAX(r.seq), MIN(r.started), MAX(r.started) FROM runs r"
+            " LEFT JOIN signatures s ON s.campaign_id = r.campaign_id AND s.id = r.signature"
+            " WHERE r.campaign_id = ? AND r.outcome IN ('fail', 'timeout')"
+            " GROUP BY r.signature, r.variant",
+            (campaign_id,),
+        ).fetchall()
+        merged: dict[str, dict[str, Any]] = {}
+        for sig, title, variant, n, first, last, t_first, t_last in rows:
+            d = merged.setdefault(sig or "", {"title": title, "per_variant": {}, "first": first,
+                                              "last": last, "t_first": t_first,
+                                              "t_last": t_last})
+            d["per_variant"][variant] = n
+            d["first"], d["last"] = min(d["first"], first), max(d["last"], last)
+            d["t_first"], d["t_last"] = min(d["t_first"], t_first), max(d["t_last"], t_last)
+        out = [SignatureDetail(id=k, title=v["title"], count=sum(v["per_variant"].values()),
+                               per_variant=v["per_variant"], first_seq=v["first"],
+                               last_seq=v["last"], first_seen=v["t_first"],
+                               last_seen=v["t_last"])
+               for k, v in merged.items()]
+        return sorted(out, key=lambda d: (-d.count, d.first_seq))
 
 
 def _tally(counts: dict[str, int]) -> Tally:

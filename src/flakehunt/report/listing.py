@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from flakehunt.record.store import CampaignRow, RunRow, Tally
+from flakehunt.record.store import CampaignRow, RunRow, SignatureDetail, Tally
 from flakehunt.report.summary import pct, rate_sentence
 from flakehunt.stats.intervals import wilson
 from flakehunt.units import format_duration
@@ -73,7 +73,7 @@ def render_run_line(r: RunRow) -> str:
 def render_campaign(
     c: CampaignRow,
     tallies: dict[str, Tally],
-    signatures: list[tuple[str, str, int]],
+    details: list[SignatureDetail],
     failed: list[RunRow],
     limit: int = 20,
 ) -> str:
@@ -97,10 +97,13 @@ def render_campaign(
             )
     if total.ignored or total.interrupted:
         lines.append(f"  also: {total.ignored} ignored, {total.interrupted} interrupted")
-    if signatures:
-        lines.append(f"  {len(signatures)} distinct failure(s):")
-        for sid, title, n in signatures:
-            lines.append(f"    [{sid}] {title}  x{n}")
+    if details:
+        lines.append(f"  {len(details)} distinct failure(s):")
+        for d in details:
+            where = ", ".join(f"{v} x{n}" for v, n in d.per_variant.items())
+            lines.append(f"    [{d.id}] {d.title}  x{d.count}")
+            lines.append(f"        {where}; first run {c.id}:{d.first_seq} ({when(d.first_seen)}),"
+                         f" last {c.id}:{d.last_seq} ({when(d.last_seen)})")
     if failed:
         lines.append("  failed runs:")
         for r in failed[:limit]:
