@@ -25,6 +25,8 @@ def make_spec(tmp_path: Path, **kw: object) -> CampaignSpec:
         cwd=str(tmp_path),
         jobs=2,
         limits=Limits(runs=20, max_failures=0),
+        # No flight recorder or core hunting for fake runs: deterministic and fast.
+        evidence={"telemetry_hz": 0.0, "cores": False},
     )
     return replace(base, **kw)  # type: ignore[arg-type]
 
