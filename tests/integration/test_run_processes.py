@@ -289,3 +289,20 @@ def test_plain_status_lines_when_not_a_tty(tmp_path: Path) -> None:
     )
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("flakehunt: ")]
     assert lines and "3 runs" in lines[-1] and "runs/s" in lines[-1]
+
+
+def test_second_ctrl_c_ends_everything_at_once(tmp_path: Path) -> None:
+    # The run ignores SIGTERM; with --kill-after 60s only a second Ctrl-C can end
+    # it quickly, and it must still leave no process behind.
+    p = _start(["run", "-j", "2", "-n", "10", "--kill-after", "60s", "--", "sh", "-c",
+                "trap '' TERM; sleep 120 & wait; sleep 120"], tmp_path)
+    assert wait_until(lambda: len(processes_with_env("FLAKEHUNT_CAMPAIGN")) >= 2, timeout=20)
+    p.send_signal(signal.SIGINT)
+    time.sleep(1.0)
+    assert p.poll() is None  # still waiting for the TERM-ignoring runs
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=30)
+    assert time.monotonic() - t0 < 10
+    assert p.returncode == 130
+    assert wait_until(lambda: processes_with_env("FLAKEHUNT_CAMPAIGN") == [], timeout=10)
