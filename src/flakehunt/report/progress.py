@@ -90,13 +90,17 @@ class RichProgress:
         self._last = 0.0
 
     def _render(self, snap: Snapshot) -> Any:
+        from rich.markup import escape
         from rich.table import Table
+
+        # Commands and failure titles are the user's text: "[id]" or "[bold]" in
+        # them must print as written, not be read as rich markup.
 
         t = Table.grid(padding=(0, 2))
         t.add_column(style="bold")
         t.add_column()
         lo, hi = wilson(snap.failures, snap.done)
-        t.add_row("campaign", f"{snap.campaign_id}  {snap.title}")
+        t.add_row("campaign", f"{snap.campaign_id}  {escape(snap.title)}")
         runs = f"{snap.done:,}" + (f" / {snap.planned:,}" if snap.planned else "")
         t.add_row("runs", f"{runs}   ({snap.running} running)")
         fail_style = "red" if snap.failures else "green"
@@ -108,9 +112,9 @@ class RichProgress:
             speed += f"   eta {format_duration(eta)}"
         t.add_row("speed", speed)
         for sid, title, n in snap.signatures[:5]:
-            t.add_row("signature", f"[{sid}] {title}  x{n}")
+            t.add_row("signature", escape(f"[{sid}] {title}  x{n}"))
         if snap.last_failure:
-            t.add_row("last failure", snap.last_failure)
+            t.add_row("last failure", escape(snap.last_failure))
         return t
 
     def update(self, snap: Snapshot) -> None:
