@@ -30,4 +30,4 @@ def test_rate_sentence_in_words() -> None:
     assert rate_sentence(0, 600) == (
         "no failure in 600 runs: the rate is below 0.50% with 95% confidence"
     )
-    assert rate_sentence(12, 333).startswith("12 of 333 runs failed: 3.60% [")
+    assert rate_sentence(12, 333).startswith("12 of 333 runs failed: 3.6% [")

@@ -19,7 +19,7 @@ def snap(**kw: object) -> Snapshot:
 
 def test_status_line_has_rate_interval_speed_and_eta() -> None:
     line = status_line(snap())
-    assert line.startswith("flakehunt: 200 runs · 7 failed · rate 3.50% [")
+    assert line.startswith("flakehunt: 200 runs · 7 failed · rate 3.5% [")
     assert "20.0 runs/s" in line and "eta 40.0s" in line and "last failure: run 190" in line
 
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from flakehunt.record.store import CampaignRow, RunRow, SignatureDetail, Tally
-from flakehunt.report.summary import pct, rate_sentence
+from flakehunt.report.compare_table import pct
+from flakehunt.report.summary import rate_sentence
 from flakehunt.stats.intervals import wilson
 from flakehunt.units import format_duration
 

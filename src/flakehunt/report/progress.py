@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from flakehunt.campaign.events import Snapshot
-from flakehunt.report.summary import pct
+from flakehunt.report.compare_table import pct
 from flakehunt.stats.intervals import wilson
 from flakehunt.units import format_duration
 

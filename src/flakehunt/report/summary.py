@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flakehunt.campaign.books import CampaignSummary
+from flakehunt.report.compare_table import pct
 from flakehunt.stats.intervals import wilson, zero_failure_upper_bound
 from flakehunt.units import format_duration
 
@@ -15,18 +16,6 @@ _STOP_WORDS = {
     "interrupted": "interrupted",
     "could-not-start": "the command could not start",
 }
-
-
-def pct(x: float) -> str:
-    """Format a rate as a percentage with sensible precision for small rates."""
-    v = x * 100
-    if v == 0:
-        return "0%"
-    if v < 0.1:
-        return f"{v:.3f}%"
-    if v < 10:
-        return f"{v:.2f}%"
-    return f"{v:.1f}%"
 
 
 def rate_sentence(failures: int, runs: int, confidence: float = 0.95) -> str:
@@ -46,13 +35,8 @@ def rate_sentence(failures: int, runs: int, confidence: float = 0.95) -> str:
     )
 
 
-def render_summary(s: CampaignSummary) -> str:
-    """Return the multi-line summary printed at the end of ``run``."""
-    lines = [
-        f"campaign {s.campaign_id} ({s.title}): {_STOP_WORDS.get(s.stop_reason, s.stop_reason)}"
-        f" after {format_duration(s.elapsed)}"
-    ]
-    lines.append("  " + rate_sentence(s.failures, s.runs))
+def _also(s: CampaignSummary) -> str:
+    """The runs that are recorded but not counted, in words ("" when none)."""
     extra = []
     if s.ignored:
         extra.append(f"{s.ignored} ignored (--ignore-regex)")
@@ -60,8 +44,18 @@ def render_summary(s: CampaignSummary) -> str:
         extra.append(f"{s.interrupted} interrupted (not counted)")
     if s.could_not_start:
         extra.append(f"{s.could_not_start} could not start")
-    if extra:
-        lines.append("  also: " + ", ".join(extra))
+    return ", ".join(extra)
+
+
+def render_summary(s: CampaignSummary) -> str:
+    """Return the multi-line summary printed at the end of ``run``."""
+    lines = [
+        f"campaign {s.campaign_id} ({s.title}): {_STOP_WORDS.get(s.stop_reason, s.stop_reason)}"
+        f" after {format_duration(s.elapsed)}"
+    ]
+    lines.append("  " + rate_sentence(s.failures, s.runs))
+    if also := _also(s):
+        lines.append("  also: " + also)
     if s.signatures:
         n = len(s.signatures)
         word = "distinct failure" if n == 1 else "distinct failures"
@@ -134,11 +128,6 @@ def render_experiment(s: CampaignSummary, seed: int, table: str) -> str:
         lines.append(f"first failure: run {s.first_failure} (flakehunt show {s.first_failure})")
         if s.first_failure_log:
             lines.append(f"its output: {s.first_failure_log}")
-    extra = []
-    if s.ignored:
-        extra.append(f"{s.ignored} ignored")
-    if s.interrupted:
-        extra.append(f"{s.interrupted} interrupted (not counted)")
-    if extra:
-        lines.append("also: " + ", ".join(extra))
+    if also := _also(s):
+        lines.append("also: " + also)
     return "\n".join(lines)
