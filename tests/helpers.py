@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import psutil
@@ -32,6 +33,17 @@ def flakehunt(
     if check is not None:
         assert proc.returncode == check, (proc.returncode, proc.stdout, proc.stderr)
     return proc
+
+
+# Every flakehunt a test starts carries this marker, inherited by all its runs, so
+# leftover checks see only this test session's processes (not those of another
+# flakehunt on the machine, e.g. a second test session).
+TEST_TOKEN = os.environ.setdefault("FLAKEHUNT_TEST_TOKEN", uuid.uuid4().hex)
+
+
+def leftovers() -> list[psutil.Process]:
+    """Return live processes started by this test session's flakehunt runs."""
+    return processes_with_env("FLAKEHUNT_TEST_TOKEN", TEST_TOKEN)
 
 
 def processes_with_env(key: str, value: str | None = None) -> list[psutil.Process]:

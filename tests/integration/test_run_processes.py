@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from tests.helpers import flakehunt, processes_with_env, wait_until
+from tests.helpers import flakehunt, leftovers, wait_until
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX process control")
 
@@ -66,7 +66,7 @@ def test_timeout_kills_whole_tree_including_setsid_daemon(tmp_path: Path) -> Non
             or psutil.Process(daemon_pid).status() == psutil.STATUS_ZOMBIE
         )
     )
-    assert processes_with_env("FLAKEHUNT_CAMPAIGN") == []
+    assert leftovers() == []
 
 
 def test_gigabyte_of_output_does_not_flow_through_memory(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_sigint_mid_campaign_records_everything_and_leaves_nothing(tmp_path: Pat
     assert recorded_pass <= finished
     assert any(o == "interrupted" for _, o in rows)
     assert "interrupted" in out
-    assert wait_until(lambda: processes_with_env("FLAKEHUNT_CAMPAIGN") == [])
+    assert wait_until(lambda: leftovers() == [])
 
 
 def test_sigkill_of_flakehunt_loses_no_finished_run_and_resume_continues(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_sigkill_of_flakehunt_loses_no_finished_run_and_resume_continues(tmp_pat
     # Every run recorded before the kill is complete and consistent.
     assert all(o == "pass" for _, o in rows)
     # The guardian ended the runs that were in flight: nothing is orphaned.
-    assert wait_until(lambda: processes_with_env("FLAKEHUNT_CAMPAIGN") == [], timeout=15)
+    assert wait_until(lambda: leftovers() == [], timeout=15)
     finished_before = len(done.read_text().split())
     assert len(rows) >= finished_before - 2  # at most the 2 in flight were lost
     resumed = flakehunt("run", "--resume", "--json", cwd=tmp_path, check=0)
@@ -296,7 +296,7 @@ def test_second_ctrl_c_ends_everything_at_once(tmp_path: Path) -> None:
     # it quickly, and it must still leave no process behind.
     p = _start(["run", "-j", "2", "-n", "10", "--kill-after", "60s", "--", "sh", "-c",
                 "trap '' TERM; sleep 120 & wait; sleep 120"], tmp_path)
-    assert wait_until(lambda: len(processes_with_env("FLAKEHUNT_CAMPAIGN")) >= 2, timeout=20)
+    assert wait_until(lambda: len(leftovers()) >= 2, timeout=20)
     p.send_signal(signal.SIGINT)
     time.sleep(1.0)
     assert p.poll() is None  # still waiting for the TERM-ignoring runs
@@ -305,4 +305,4 @@ def test_second_ctrl_c_ends_everything_at_once(tmp_path: Path) -> None:
     p.communicate(timeout=30)
     assert time.monotonic() - t0 < 10
     assert p.returncode == 130
-    assert wait_until(lambda: processes_with_env("FLAKEHUNT_CAMPAIGN") == [], timeout=10)
+    assert wait_until(lambda: leftovers() == [], timeout=10)
