@@ -285,3 +285,22 @@ def test_preflight_refuses_unstartable_commands(
     spec = make_spec(tmp_path, variants=(Variant("default", argv),))
     with pytest.raises(CouldNotStart, match=message):
         check_startable(spec)
+
+
+def test_a_broken_slot_stops_the_campaign_with_one_clear_error(tmp_path: Path,
+                                                              store: Store) -> None:
+    import errno
+
+    from flakehunt.errors import EnvironmentProblem
+
+    def behaviour(a: Attempt) -> tuple[int | None, bytes]:
+        if a.seq == 4:
+            raise OSError(errno.ENOSPC, "No space left on device", a.log_path)
+        return (0, b"")
+
+    spec = make_spec(tmp_path, jobs=1, limits=Limits(runs=100, max_failures=0))
+    with pytest.raises(EnvironmentProblem, match="No space left on device"):
+        go(spec, store, FakeExecutor(behaviour))
+    (campaign,) = store.campaigns()
+    assert [r.seq for r in store.runs(campaign.id)] == [1, 2, 3]  # nothing lost
+    assert campaign.state == "interrupted"

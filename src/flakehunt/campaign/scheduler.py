@@ -24,6 +24,7 @@ from flakehunt.campaign.model import Attempt, AttemptResult, Outcome
 from flakehunt.campaign.order import block_order
 from flakehunt.campaign.runfiles import RunFiles, RunPaths
 from flakehunt.campaign.spec import CampaignSpec, Variant
+from flakehunt.errors import EnvironmentProblem, FlakehuntError
 from flakehunt.evidence.budget import EvidenceBudget
 from flakehunt.execute.base import Executor
 from flakehunt.record.store import Store
@@ -101,6 +102,7 @@ class Scheduler:
         self._running = 0
         self.stop_reason = ""
         self._failures_now = 0
+        self._error: BaseException | None = None
 
     # -- attempt generation ---------------------------------------------------------
 
@@ -178,6 +180,12 @@ class Scheduler:
                 finished = self._interpret(result, paths)
                 self._apply_stop_rules(finished)
                 self._record(finished)
+        except BaseException as exc:  # a full disk, a broken database: stop, then report
+            with self._lock:
+                if self._error is None:
+                    self._error = exc
+            self.request_stop("error")
+            self.executor.interrupt()
         finally:
             with self._lock:
                 self._slots_left -= 1
@@ -329,6 +337,8 @@ class Scheduler:
             self.executor.close()
         finally:
             self._hook(spec.hooks.conclude, None)
+        if self._error is not None:
+            raise _as_user_error(self._error)
         self.files.finish()
         summary = books.finish(self.store.signature_counts(self.campaign_id))
         self.progress.close(books.snapshot())
@@ -379,3 +389,16 @@ class Scheduler:
     def started_ok(self) -> bool:
         """Whether any run of this invocation started."""
         return self._started_ok
+
+
+def _as_user_error(exc: BaseException) -> BaseException:
+    """Say what stopped a slot in one line; the recorded runs are all kept."""
+    if isinstance(exc, FlakehuntError):
+        return exc
+    if isinstance(exc, OSError):
+        return EnvironmentProblem(
+            f"the campaign stopped: {exc.strerror or exc} ({exc.filename or 'no file'})",
+            "every finished run is recorded; free disk space or fix permissions, then "
+            "'flakehunt run --resume'",
+        )
+    return exc
