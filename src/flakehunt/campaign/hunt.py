@@ -111,7 +111,8 @@ def hunt(
             except BaseException:
                 store.set_campaign_state(campaign_id, "interrupted")
                 raise
-        summary.telemetry_notes = evidence.comparison()
+        if evidence.failing and evidence.passing:  # nothing to say without both
+            summary.telemetry_notes = evidence.comparison()
         summary.setup_problems = problems
     finally:
         evidence.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -132,8 +133,13 @@ def render_run(r: RunRow, evidence_root: str) -> str:
             f"  rusage:    max RSS {r.max_rss_kb:,} KiB, user {r.user_cpu:.3f}s, "
             f"sys {r.sys_cpu:.3f}s"
         )
-    if r.core_dumped:
+    if r.core_captured:
+        lines.append("  core:      kept with the evidence")
+    elif r.core_reason:
+        lines.append(f"  core:      not kept: {r.core_reason}")
+    elif r.core_dumped:
         lines.append("  core:      dumped")
+    lines.extend(_evidence_lines(r.evidence_json))
     if r.note:
         lines.append(f"  note:      {r.note}")
     if r.evidence_path:
@@ -145,8 +151,34 @@ def render_run(r: RunRow, evidence_root: str) -> str:
     return "\n".join(lines)
 
 
+def _evidence_lines(doc_json: str | None) -> list[str]:
+    """The evidence document of a run, in a few lines."""
+    if not doc_json:
+        return []
+    try:
+        doc = json.loads(doc_json)
+    except ValueError:
+        return ["  evidence:  (unreadable evidence record)"]
+    out = []
+    chk = doc.get("chkimg") or {}
+    if chk.get("summary"):
+        out.append(f"  {chk['summary']}")
+    for k in doc.get("kept", []):
+        name = k.get("kept_as") or k.get("path")
+        out.append(f"  kept:      {name} ({k.get('size', '?')} bytes, sha256 "
+                   f"{str(k.get('sha256', ''))[:16]}…)")
+    tele = doc.get("telemetry_path")
+    if tele:
+        out.append(f"  telemetry: {tele}")
+    for problem in doc.get("evidence_problems", []):
+        out.append(f"  evidence problem: {problem}")
+    return out
+
+
 def run_to_dict(r: RunRow) -> dict[str, Any]:
     """Return a run for ``--json`` (output tail as text)."""
     d = {k: getattr(r, k) for k in RunRow.__dataclass_fields__}
     d["output_tail"] = r.output_tail.decode("utf-8", "replace") if r.output_tail else None
+    d["evidence"] = json.loads(r.evidence_json) if r.evidence_json else None
+    d.pop("evidence_json", None)
     return d
