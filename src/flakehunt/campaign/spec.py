@@ -59,6 +59,7 @@ class CampaignSpec:
     hooks: Hooks = field(default_factory=Hooks)
     seed: int = 0
     baseline: str | None = None
+    shard: tuple[int, int] | None = None  # (i, n): blocks b with (b - 1) % n == i - 1
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able form (stored with the campaign)."""
@@ -81,4 +82,5 @@ class CampaignSpec:
         d["limits"] = Limits(**d.get("limits", {}))
         d["hooks"] = Hooks(**d.get("hooks", {}))
         d["expect_exit"] = tuple(d.get("expect_exit", (0,)))
+        d["shard"] = tuple(d["shard"]) if d.get("shard") else None
         return cls(**d)
