@@ -1,4 +1,4 @@
-"""The ``--cluster`` and ``--shard`` options of ``run``/``compare``, and the executor they choose."""
+"""The ``--cluster`` and ``--shard`` options of ``run``/``compare`` and the executor chosen."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ class ClusterExecutor:
                 n = self.target.local_workers
                 # Dask's defaults listen on 0.0.0.0; a local cluster has no business
                 # being reachable from the network, dashboard included.
-                self._cluster = LocalCluster(
+                self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
                     n_workers=n,
                     threads_per_worker=max(1, math.ceil(self.jobs / n)),
                     processes=True,
@@ -123,10 +123,12 @@ class ClusterExecutor:
                     dashboard_address="127.0.0.1:0",
                     silence_logs=logging.ERROR,
                 )
-                self._client = Client(self._cluster)
+                self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
             else:
                 # Security (TLS certificates) comes from Dask's own configuration.
-                self._client = Client(self.target.address, timeout=self.connect_timeout)
+                self._client = Client(  # type: ignore[no-untyped-call]
+                    self.target.address, timeout=self.connect_timeout
+                )
         except (OSError, TimeoutError) as exc:
             self.close()
             raise CouldNotStart(
@@ -176,7 +178,7 @@ class ClusterExecutor:
             self._futures[attempt.run_id] = fut
         try:
             d = fut.result()
-        except Exception as exc:  # noqa: BLE001 - every Dask failure becomes a recorded run
+        except Exception as exc:  # every Dask failure becomes a recorded run
             if self._interrupting or fut.cancelled():
                 return self._not_started(attempt, None, interrupted=True, started=started)
             return self._lost(attempt, exc, started)
@@ -275,7 +277,7 @@ class ClusterExecutor:
             try:
                 now = set(self._client.scheduler_info()["workers"])
                 gone = self._workers_at_start - now
-            except Exception:  # noqa: BLE001 - the scheduler may be gone already
+            except Exception:  # the scheduler may be gone already
                 gone = set()
             for w in sorted(gone - self.lost_workers):
                 self.lost_workers.add(w)

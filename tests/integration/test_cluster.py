@@ -1,0 +1,180 @@
+"""Cluster execution on a real Dask scheduler and workers, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+from tests.helpers import flakehunt, wait_until
+
+pytest.importorskip("distributed")
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups, /proc")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class DaskCluster:
+    address: str
+    scheduler: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
+
+
+def _workers_up(address: str, n: int) -> bool:
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=2) as c:
+            return len(c.scheduler_info()["workers"]) >= n
+    except (OSError, TimeoutError):
+        return False
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path) -> Iterator[DaskCluster]:
+    """A `dask scheduler` and two `dask worker` processes (no nanny: we kill workers)."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = open(tmp_path / "dask.log", "wb")  # noqa: SIM115 - closed in finally
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        sched = subprocess.Popen(
+            ["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=log, stderr=log, cwd=tmp_path,
+        )
+        procs.append(sched)
+        workers = []
+        for _ in range(2):
+            w = subprocess.Popen(
+                ["dask", "worker", address, "--host", "127.0.0.1", "--nthreads", "2",
+                 "--no-nanny", "--no-dashboard"],
+                stdout=log, stderr=log, cwd=tmp_path,
+            )
+            procs.append(w)
+            workers.append(w)
+        assert wait_until(lambda: _workers_up(address, 2), timeout=30, step=0.3), (
+            (tmp_path / "dask.log").read_text()
+        )
+        yield DaskCluster(address, sched, workers)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        log.close()
+
+
+def _runs(db: Path) -> list[tuple[str, int, str, str, str]]:
+    with sqlite3.connect(db) as c:
+        return c.execute("SELECT run_id, seq, outcome, host, worker FROM runs").fetchall()
+
+
+def test_200_runs_on_two_workers_are_each_recorded_once(
+    dask_cluster: DaskCluster, tmp_path: Path
+) -> None:
+    db = tmp_path / "c.db"
+    out = flakehunt("run", "--db", str(db), "--cluster", dask_cluster.address, "-j", "4",
+                    "-n", "200", "--max-failures", "0", "-q", "--", "true", cwd=tmp_path, check=0)
+    runs = _runs(db)
+    assert len(runs) == 200
+    assert len({r[0] for r in runs}) == 200
+    assert sorted(r[1] for r in runs) == list(range(1, 201))
+    assert {r[2] for r in runs} == {"pass"}
+    assert len({r[4] for r in runs}) == 2  # both workers took attempts
+    assert all(r[3] and r[4].startswith("tcp://127.0.0.1:") for r in runs)
+    assert "2 workers ran attempts" in out.stdout
+
+
+def test_a_killed_worker_loses_no_run_and_leaves_no_process(
+    dask_cluster: DaskCluster, tmp_path: Path
+) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    db = tmp_path / "c.db"
+    script = f'echo $$ >> {pids}/"$FLAKEHUNT_RUN_ID"; sleep 0.4; sleep 0.1'
+    env = {**os.environ, "PYTHONPATH": os.environ["PYTHONPATH"]}
+    hunt = subprocess.Popen(
+        [sys.executable, "-m", "flakehunt", "run", "--db", str(db), "--cluster",
+         dask_cluster.address, "-j", "4", "-n", "40", "--max-failures", "0", "-q",
+         "--", "sh", "-c", script],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        victim = psutil.Process(dask_cluster.workers[0].pid)
+
+        def users() -> list[psutil.Process]:
+            return [p for p in victim.children(recursive=True) if p.name() in ("sh", "sleep")]
+
+        assert wait_until(lambda: len(list(pids.iterdir())) >= 8, timeout=20)
+        assert wait_until(lambda: bool(users()), timeout=10)
+        doomed = users()
+        victim.send_signal(signal.SIGKILL)
+        out, err = hunt.communicate(timeout=45)
+    finally:
+        if hunt.poll() is None:
+            hunt.kill()
+            hunt.wait()
+    assert hunt.returncode == 0, (out, err)
+    runs = _runs(db)
+    assert len(runs) == 40  # no run lost ...
+    assert len({r[0] for r in runs}) == 40  # ... and none counted twice
+    assert {r[2] for r in runs} == {"pass"}
+    # Dask re-ran what the dead worker held: those run ids were started twice.
+    reran = [f for f in pids.iterdir() if len(f.read_text().split()) > 1]
+    assert reran, "the killed worker held no attempt"
+    assert "re-run by Dask" in out and "lost" in out
+    # The user's commands on the killed worker did not outlive it.
+    assert wait_until(lambda: not any(p.is_running() and p.status() != "zombie" for p in doomed),
+                      timeout=5), doomed
+
+
+def test_local_cluster_of_two(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    out = flakehunt("run", "--db", str(db), "--cluster", "local:2", "-j", "2", "-n", "20",
+                    "--max-failures", "0", "-q", "--", "sh", "-c",
+                    'echo run $FLAKEHUNT_RUN; [ "$FLAKEHUNT_RUN" != 7 ]', cwd=tmp_path, check=1)
+    runs = _runs(db)
+    assert len(runs) == 20 and len({r[0] for r in runs}) == 20
+    assert [r[1] for r in runs if r[2] == "fail"] == [7]
+    assert "local cluster of 2" in out.stdout
+    kept = tmp_path / "evidence" / "c1" / "r000007" / "output.log"
+    assert kept.read_text() == "run 7\n"
+
+
+def test_merged_shards_equal_the_unsharded_campaign(tmp_path: Path) -> None:
+    args = ["-j", "2", "-n", "15", "--max-failures", "0", "-q", "--", "true"]
+    flakehunt("run", "--db", "whole.db", *args, cwd=tmp_path, check=0)
+    for i in (1, 2):
+        flakehunt("run", "--db", f"s{i}.db", "--shard", f"{i}/2", *args, cwd=tmp_path, check=0)
+    out = flakehunt("merge", "s1.db", "s2.db", "--into", "all.db", cwd=tmp_path, check=0)
+    assert "15 runs added" in out.stdout
+
+    def totals(name: str) -> tuple[list[tuple[str, int]], list[int]]:
+        with sqlite3.connect(tmp_path / name) as c:
+            by = c.execute("SELECT outcome, COUNT(*) FROM runs GROUP BY outcome").fetchall()
+            blocks = [b for (b,) in c.execute("SELECT block FROM runs ORDER BY block")]
+        return by, blocks
+
+    assert totals("all.db") == totals("whole.db")
+    again = flakehunt("merge", "s1.db", "s2.db", "--into", "all.db", cwd=tmp_path, check=0)
+    assert "0 runs added, 15 already there" in again.stdout
+    flakehunt("run", "--db", "other.db", "-n", "2", "--max-failures", "0", "-q", "--", "false",
+              cwd=tmp_path, check=1)
+    refused = flakehunt("merge", "s1.db", "other.db", "--into", "x.db", cwd=tmp_path, check=2)
+    assert "different commands" in refused.stderr and not (tmp_path / "x.db").exists()
+    forced = flakehunt("merge", "s1.db", "other.db", "--into", "x.db", "--force",
+                       cwd=tmp_path, check=0)
+    assert "10 runs added" in forced.stdout and "forced:" in forced.stdout
