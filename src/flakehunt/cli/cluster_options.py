@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from flakehunt.campaign.spec import Limits
 from flakehunt.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,6 +59,25 @@ def shard_runs(runs: int | None, shard: tuple[int, int] | None) -> int | None:
         return runs
     i, n = shard
     return len(range(i, runs + 1, n))
+
+
+def sharded_limits(
+    text: str | None, limits: Limits, seed: int | None, until_decided: bool = False
+) -> tuple[tuple[int, int] | None, Limits]:
+    """Return the shard asked for and this shard's own limits (its share of -n)."""
+    shard = parse_shard(text)
+    if shard is None:
+        return None, limits
+    if until_decided:
+        raise UsageError(
+            "--shard and --until-decided do not mix",
+            "each shard would decide alone; merge the shards, then analyse the whole",
+        )
+    if seed is None:
+        raise UsageError(
+            "--shard needs --seed", "every shard must draw the same block order, e.g. --seed 7"
+        )
+    return shard, Limits(shard_runs(limits.runs, shard), limits.duration, limits.max_failures)
 
 
 def make_executor(opts: dict[str, Any], jobs: int) -> Any:

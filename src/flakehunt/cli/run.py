@@ -47,7 +47,7 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
     from flakehunt.campaign.hunt import hunt
     from flakehunt.campaign.preflight import check_startable
     from flakehunt.campaign.spec import CampaignSpec, Limits, Variant
-    from flakehunt.cli.cluster_options import executor_notes, make_executor, parse_shard, shard_runs
+    from flakehunt.cli.cluster_options import executor_notes, make_executor, sharded_limits
     from flakehunt.record.store import Store, default_db_path
     from flakehunt.report.progress import choose_progress
     from flakehunt.report.summary import render_summary, summary_to_dict
@@ -72,9 +72,8 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
         if shell is None and not command:
             raise UsageError("no command to run", "e.g. flakehunt run -- make test")
         argv = shell_argv(shell) if shell is not None else tuple(command)
-        shard = parse_shard(opts["shard"])
-        lim = settings["limits"]
-        settings["limits"] = Limits(shard_runs(lim.runs, shard), lim.duration, lim.max_failures)
+        # One variant: every block is the same, the seed is moot.
+        shard, settings["limits"] = sharded_limits(opts["shard"], settings["limits"], 0)
         spec = CampaignSpec(
             shard=shard,
             kind="run",
