@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from tests.helpers import flakehunt, wait_until
+from tests.helpers import flakehunt, processes_with_env, wait_until
 
 pytest.importorskip("distributed")
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups, /proc")
@@ -86,13 +86,19 @@ def test_200_runs_on_two_workers_are_each_recorded_once(
     dask_cluster: DaskCluster, tmp_path: Path
 ) -> None:
     db = tmp_path / "c.db"
+    # Run 100 fails after leaving a file in its run directory: shipped back with its log.
+    script = 'echo "out $FLAKEHUNT_RUN"; [ $FLAKEHUNT_RUN != 100 ] || { echo kept > f; exit 3; }'
     out = flakehunt("run", "--db", str(db), "--cluster", dask_cluster.address, "-j", "4",
-                    "-n", "200", "--max-failures", "0", "-q", "--", "true", cwd=tmp_path, check=0)
+                    "--fresh-dir", "-n", "200", "--max-failures", "0", "-q", "--", "sh", "-c",
+                    script, cwd=tmp_path, check=1)
     runs = _runs(db)
     assert len(runs) == 200
     assert len({r[0] for r in runs}) == 200
     assert sorted(r[1] for r in runs) == list(range(1, 201))
-    assert {r[2] for r in runs} == {"pass"}
+    assert [r[1] for r in runs if r[2] != "pass"] == [100]
+    failed = tmp_path / "evidence" / "c1" / "r000100"
+    assert (failed / "output.log").read_text() == "out 100\n"
+    assert (failed / "scratch" / "f").read_text() == "kept\n"
     assert len({r[4] for r in runs}) == 2  # both workers took attempts
     assert all(r[3] and r[4].startswith("tcp://127.0.0.1:") for r in runs)
     assert "2 workers ran attempts" in out.stdout
@@ -178,3 +184,34 @@ def test_merged_shards_equal_the_unsharded_campaign(tmp_path: Path) -> None:
     forced = flakehunt("merge", "s1.db", "other.db", "--into", "x.db", "--force",
                        cwd=tmp_path, check=0)
     assert "10 runs added" in forced.stdout and "forced:" in forced.stdout
+
+
+def test_timeout_and_interrupt_end_every_process_on_a_local_cluster(tmp_path: Path) -> None:
+    mark = {"CLUSTER_TEST_MARK": str(tmp_path)}
+    # The setsid'd sleep escapes the run's process group; the sweep still finds it.
+    out = flakehunt("run", "--db", "t.db", "--cluster", "local:2", "-j", "2", "-n", "2",
+                    "--timeout", "1s", "--max-failures", "0", "-q", "--", "sh", "-c",
+                    "setsid sleep 30 & sleep 30", cwd=tmp_path, env=mark, check=1)
+    assert "timeout" in out.stdout
+    assert {r[2] for r in _runs(tmp_path / "t.db")} == {"timeout"}
+    assert wait_until(lambda: not processes_with_env("CLUSTER_TEST_MARK", str(tmp_path)), 5)
+
+    hunt = subprocess.Popen(
+        [sys.executable, "-m", "flakehunt", "run", "--db", "i.db", "--cluster", "local:2",
+         "-j", "2", "-n", "10", "-q", "--", "sleep", "30"],
+        cwd=tmp_path, env={**os.environ, **mark}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert wait_until(
+            lambda: len([p for p in processes_with_env("CLUSTER_TEST_MARK", str(tmp_path))
+                         if p.name() == "sleep"]) == 2, timeout=20)
+        hunt.send_signal(signal.SIGINT)
+        out_, err = hunt.communicate(timeout=20)
+    finally:
+        if hunt.poll() is None:
+            hunt.kill()
+            hunt.wait()
+    assert hunt.returncode == 130, (out_, err)
+    assert {r[2] for r in _runs(tmp_path / "i.db")} == {"interrupted"}
+    assert wait_until(lambda: not processes_with_env("CLUSTER_TEST_MARK", str(tmp_path)), 5)
