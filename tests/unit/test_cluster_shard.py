@@ -117,23 +117,78 @@ def _attempt(tmp_path: Path, run_id: str = "r1") -> Attempt:
                    log_path=str(tmp_path / "r.log"))
 
 
-def test_a_rerun_is_noted_and_its_first_worker_counted_lost(tmp_path: Path) -> None:
-    ex = ClusterExecutor(ClusterTarget("tcp://s:1"), jobs=4)
-    (tmp_path / "s").mkdir()
-    ex._workers_at_start = set()
-    ex._on_event((0.0, {"run_id": "r1", "worker": "tcp://a:1"}))
-    ex._on_event((0.1, {"run_id": "r1", "worker": "tcp://b:1"}))
-    files = {"log": b"hello\n", "log_size": 6, "tar": None, "truncated": False}
-    res = ex._result(_attempt(tmp_path), {"run_id": "r1", "worker": "tcp://b:1", "host": "hb",
-                                          "started": 1.0, "duration": 0.5, "returncode": 0,
-                                          "platform": "posix", "rusage": {}, "files": files})
-    assert (res.worker, res.host, res.returncode) == ("tcp://b:1", "hb", 0)
+class _Call:
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def result(self, timeout: float | None = None) -> object:
+        if isinstance(self.value, Exception):
+            raise self.value
+        return self.value
+
+
+class _Actor:
+    """A worker's actor: answers, or behaves like a worker that was SIGKILLed."""
+
+    def __init__(self, addr: str, dead: bool = False) -> None:
+        self.addr, self.dead, self.calls = addr, dead, 0
+
+    def run(self, attempt: Attempt, *args: object) -> _Call:
+        self.calls += 1
+        if self.dead:
+            return _Call(OSError("connection reset"))
+        files = {"log": b"hello\n", "log_size": 6, "tar": None, "truncated": False}
+        return _Call({"run_id": attempt.run_id, "worker": self.addr, "host": "hb",
+                      "started": 1.0, "duration": 0.5, "returncode": 0, "platform": "posix",
+                      "rusage": {"max_rss_kb": 7}, "files": files})
+
+    def alive(self) -> _Call:
+        return _Call(OSError("gone") if self.dead else self.addr)
+
+
+def _with_actors(*actors: _Actor) -> ClusterExecutor:
+    ex = ClusterExecutor(ClusterTarget("tcp://s:1"), jobs=4, worker_wait=0.2)
+    ex._client = object()
+    for a in actors:
+        ex._actors[a.addr] = a
+        ex._free.put(a.addr)
+    return ex
+
+
+def test_an_attempt_on_a_lost_worker_is_retried_elsewhere_and_recorded_once(
+    tmp_path: Path,
+) -> None:
+    dead, live = _Actor("tcp://a:1", dead=True), _Actor("tcp://b:1")
+    ex = _with_actors(dead, live)
+    res = ex.execute(_attempt(tmp_path))
+    assert (res.worker, res.host, res.returncode, res.rusage.max_rss_kb) == ("tcp://b:1", "hb",
+                                                                               0, 7)
+    assert (dead.calls, live.calls) == (1, 1)
     assert (tmp_path / "r.log").read_bytes() == b"hello\n"
-    ex._settle_events()
     assert ex.lost_workers == {"tcp://a:1"}
-    assert "ran 2 times" in ex.notices[0] and "recorded once" in ex.notices[0]
+    assert ex.reruns == {"r1": ["tcp://a:1", "tcp://b:1"]}
     line = ex.summary_line()
-    assert "1 lost" in line and "1 attempts re-run" in line and "up to 4 runs in flight" in line
+    assert "1 lost" in line and "1 attempts retried" in line and "up to 4 runs in flight" in line
+    again = ex.execute(_attempt(tmp_path, "r2"))  # the dead worker gets nothing more
+    assert again.worker == "tcp://b:1" and dead.calls == 1
+
+
+def test_with_every_worker_lost_an_attempt_cannot_start(tmp_path: Path) -> None:
+    ex = _with_actors(_Actor("tcp://a:1", dead=True))
+    res = ex.execute(_attempt(tmp_path))
+    assert res.returncode is None and "no free Dask worker" in (res.start_error or "")
+
+
+def test_a_failed_call_on_a_live_worker_is_not_retried(tmp_path: Path) -> None:
+    class Broken(_Actor):
+        def run(self, attempt: Attempt, *args: object) -> _Call:
+            self.calls += 1
+            return _Call(ValueError("bad payload"))
+
+    b = Broken("tcp://a:1")
+    ex = _with_actors(b)
+    res = ex.execute(_attempt(tmp_path))
+    assert b.calls == 1 and "bad payload" in (res.start_error or "") and not ex.lost_workers
 
 
 def test_a_result_for_another_attempt_is_refused(tmp_path: Path) -> None:
