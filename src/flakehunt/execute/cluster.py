@@ -114,7 +114,9 @@ class ClusterExecutor:
     # -- lifecycle ----------------------------------------------------------------
 
     def start(self) -> None:
-        """Connect to the scheduler, or start a loopback-only local cluster."""
+        """Connect to the scheduler, or start a loopback-only local cluster (once)."""
+        if self._client is not None:
+            return
         try:
             from distributed import Client, LocalCluster
         except ImportError:
