@@ -115,7 +115,7 @@ def test_a_killed_worker_loses_no_run_and_leaves_no_process(
     hunt = subprocess.Popen(
         [sys.executable, "-m", "flakehunt", "run", "--db", str(db), "--cluster",
          dask_cluster.address, "-j", "4", "-n", "40", "--max-failures", "0", "-q",
-         "--", "sh", "-c", script],
+         "--evidence-dir", str(tmp_path / "shared"), "--", "sh", "-c", script],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -138,6 +138,8 @@ def test_a_killed_worker_loses_no_run_and_leaves_no_process(
     assert len(runs) == 40  # no run lost ...
     assert len({r[0] for r in runs}) == 40  # ... and none counted twice
     assert {r[2] for r in runs} == {"pass"}
+    # --evidence-dir: every run wrote its log on the "shared" path, none was shipped.
+    assert len(list((tmp_path / "shared").glob("flakehunt-*/output.log"))) >= 40
     # The executor retried what the dead worker held: those run ids started twice.
     reran = [f for f in pids.iterdir() if len(f.read_text().split()) > 1]
     assert reran, "the killed worker held no attempt"
