@@ -1,6 +1,7 @@
 """What a Dask worker runs for one attempt: the local executor, inside the worker.
 
-Each worker process keeps one ``WorkerRunner`` (a ``LocalExecutor``): every
+The client reaches a worker through its ``AttemptActor``. Each worker process
+keeps one ``WorkerRunner`` (a ``LocalExecutor``): every
 attempt runs in its own session/process group, with the same timeouts, group
 kill and escaped-descendant sweep as a local run. A killed worker must not
 orphan its runs (with plain ``subprocess`` tasks a SIGKILLed worker left its
@@ -11,11 +12,10 @@ the pipe closes without ``bye``. We use that watcher rather than
 that forked the child exits (Dask's pool threads come and go), and only to the
 direct child, never to the command's own children.
 
-Two ways to place a run's files (``mode`` in the payload):
+Three ways to place a run's files (``mode``):
 
-* ``direct``: the attempt's paths are valid on the worker (a local cluster, or
-  the evidence root on a path mounted alike everywhere); output goes straight
-  to ``attempt.log_path``.
+* ``direct``: the attempt's paths are valid on the worker (a local cluster on
+  this machine's disk); output goes straight to ``attempt.log_path``.
 * ``ship``: the run writes into a temporary directory on the worker; its log
   and scratch directory come back in the result, capped at ``cap`` bytes (the
   log's *end* is kept, since that is where failures explain themselves).
