@@ -213,3 +213,12 @@ def test_interrupt_ends_every_process_on_a_local_cluster(tmp_path: Path) -> None
     assert hunt.returncode == 130, (out, err)
     assert {r[2] for r in _runs(tmp_path / "i.db")} == {"interrupted"}
     assert wait_until(lambda: not processes_with_env("CLUSTER_TEST_MARK", str(tmp_path)), 5)
+
+
+def test_a_resumed_shard_continues_its_own_blocks(tmp_path: Path) -> None:
+    args = ["--db", "s.db", "--max-failures", "0", "-q"]
+    flakehunt("run", *args, "--shard", "2/3", "-n", "10", "--", "true", cwd=tmp_path, check=0)
+    flakehunt("run", *args, "--resume", "--shard", "2/3", "-n", "20", cwd=tmp_path, check=0)
+    with sqlite3.connect(tmp_path / "s.db") as c:
+        blocks = [b for (b,) in c.execute("SELECT block FROM runs ORDER BY block")]
+    assert blocks == [2, 5, 8, 11, 14, 17, 20]

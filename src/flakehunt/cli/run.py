@@ -61,7 +61,9 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
                 "--resume takes the command from the campaign",
                 "drop the command, or start a new campaign without --resume",
             )
-        limits = settings["limits"] if _limits_given(opts) else None
+        # A resumed shard takes -n as the campaign's total again (give --shard with it).
+        if _limits_given(opts):
+            limits = sharded_limits(opts["shard"], settings["limits"], 0)[1]
         spec = None
     else:
         if shell is not None and command:
