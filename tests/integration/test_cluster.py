@@ -166,32 +166,6 @@ def test_local_cluster_of_two(tmp_path: Path) -> None:
     assert wait_until(lambda: not processes_with_env("CLUSTER_TEST_MARK", str(tmp_path)), 5)
 
 
-def test_merged_shards_equal_the_unsharded_campaign(tmp_path: Path) -> None:
-    args = ["-j", "2", "-n", "15", "--max-failures", "0", "-q", "--", "true"]
-    flakehunt("run", "--db", "whole.db", *args, cwd=tmp_path, check=0)
-    for i in (1, 2):
-        flakehunt("run", "--db", f"s{i}.db", "--shard", f"{i}/2", *args, cwd=tmp_path, check=0)
-    out = flakehunt("merge", "s1.db", "s2.db", "--into", "all.db", cwd=tmp_path, check=0)
-    assert "15 runs added" in out.stdout
-
-    def totals(name: str) -> tuple[list[tuple[str, int]], list[int]]:
-        with sqlite3.connect(tmp_path / name) as c:
-            by = c.execute("SELECT outcome, COUNT(*) FROM runs GROUP BY outcome").fetchall()
-            blocks = [b for (b,) in c.execute("SELECT block FROM runs ORDER BY block")]
-        return by, blocks
-
-    assert totals("all.db") == totals("whole.db")
-    again = flakehunt("merge", "s1.db", "s2.db", "--into", "all.db", cwd=tmp_path, check=0)
-    assert "0 runs added, 15 already there" in again.stdout
-    flakehunt("run", "--db", "other.db", "-n", "2", "--max-failures", "0", "-q", "--", "false",
-              cwd=tmp_path, check=1)
-    refused = flakehunt("merge", "s1.db", "other.db", "--into", "x.db", cwd=tmp_path, check=2)
-    assert "different commands" in refused.stderr and not (tmp_path / "x.db").exists()
-    forced = flakehunt("merge", "s1.db", "other.db", "--into", "x.db", "--force",
-                       cwd=tmp_path, check=0)
-    assert "10 runs added" in forced.stdout and "forced:" in forced.stdout
-
-
 def test_interrupt_ends_every_process_on_a_local_cluster(tmp_path: Path) -> None:
     mark = {"CLUSTER_TEST_MARK": str(tmp_path)}
     hunt = subprocess.Popen(
@@ -213,12 +187,3 @@ def test_interrupt_ends_every_process_on_a_local_cluster(tmp_path: Path) -> None
     assert hunt.returncode == 130, (out, err)
     assert {r[2] for r in _runs(tmp_path / "i.db")} == {"interrupted"}
     assert wait_until(lambda: not processes_with_env("CLUSTER_TEST_MARK", str(tmp_path)), 5)
-
-
-def test_a_resumed_shard_continues_its_own_blocks(tmp_path: Path) -> None:
-    args = ["--db", "s.db", "--max-failures", "0", "-q"]
-    flakehunt("run", *args, "--shard", "2/3", "-n", "10", "--", "true", cwd=tmp_path, check=0)
-    flakehunt("run", *args, "--resume", "--shard", "2/3", "-n", "20", cwd=tmp_path, check=0)
-    with sqlite3.connect(tmp_path / "s.db") as c:
-        blocks = [b for (b,) in c.execute("SELECT block FROM runs ORDER BY block")]
-    assert blocks == [2, 5, 8, 11, 14, 17, 20]

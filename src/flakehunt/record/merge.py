@@ -114,9 +114,10 @@ def merge_databases(paths: list[Path], into: Path, *, force: bool = False) -> Me
             finally:
                 conn.execute("DETACH DATABASE src")
         with conn:
-            # Re-count seq in block order: shards each counted from 1.
+            # Re-count seq in block order: shards each counted from 1. Blocks are
+            # disjoint across shards, so inside a block the old seq is one shard's order.
             conn.execute(
-                "WITH o AS (SELECT id, ROW_NUMBER() OVER (ORDER BY block, started, id) AS n"
+                "WITH o AS (SELECT id, ROW_NUMBER() OVER (ORDER BY block, seq, id) AS n"
                 " FROM runs WHERE campaign_id = ?)"
                 " UPDATE runs SET seq = o.n FROM o WHERE runs.id = o.id",
                 (cid,),
