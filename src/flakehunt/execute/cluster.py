@@ -185,8 +185,11 @@ class ClusterExecutor:
             gone = [a for a in self._actors if a not in workers]
         for addr in gone:
             self._lose(addr, "left the cluster")
-        for addr in new:
-            fut = self._client.submit(AttemptActor, actor=True, workers=[addr], pure=False)
+        futures = {
+            addr: self._client.submit(AttemptActor, actor=True, workers=[addr], pure=False)
+            for addr in new
+        }
+        for addr, fut in futures.items():
             try:
                 actor = fut.result(timeout=30)
             except Exception as exc:  # a worker that cannot host us is not fatal
