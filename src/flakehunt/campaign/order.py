@@ -13,19 +13,30 @@ from collections.abc import Iterator, Sequence
 
 
 def block_order(
-    variants: Sequence[str], *, seed: int, first_block: int = 1, blocks: int | None = None
+    variants: Sequence[str],
+    *,
+    seed: int,
+    first_block: int = 1,
+    blocks: int | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> Iterator[tuple[str, int]]:
     """Yield ``(variant, block)`` pairs forever, or for *blocks* blocks.
 
     The permutation of block b depends only on (seed, b), so a resumed campaign
     continues the same sequence it would have run without the interruption.
+    Shard (i, n) takes only blocks b with (b - 1) % n == i - 1, keeping their
+    global numbers: n shards together run exactly the unsharded campaign.
     """
+    step = 1
     block = first_block
-    last = None if blocks is None else first_block + blocks - 1
+    if shard is not None:
+        i, step = shard
+        block += (i - 1 - (block - 1)) % step  # the first block of this share
+    last = None if blocks is None else block + (blocks - 1) * step
     while last is None or block <= last:
         order = list(variants)
         if len(order) > 1:
             random.Random(f"{seed}:{block}").shuffle(order)
         for name in order:
             yield name, block
-        block += 1
+        block += step

@@ -121,6 +121,7 @@ class Scheduler:
             seed=self.spec.seed,
             first_block=self.store.max_block(self.campaign_id) + 1,
             blocks=blocks,
+            shard=self.spec.shard,
         )
 
     def _next(self, slot: int) -> tuple[Variant, int, int] | None:

@@ -62,6 +62,7 @@ class CampaignSpec:
     # EvidenceOptions fields given by the user (keep, hash, cores, telemetry_hz, ...);
     # root, cap and concurrency are derived when the campaign runs.
     evidence: dict[str, Any] = field(default_factory=dict)
+    shard: tuple[int, int] | None = None  # (i, n): blocks b with (b - 1) % n == i - 1
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able form (stored with the campaign)."""
@@ -85,4 +86,5 @@ class CampaignSpec:
         d["hooks"] = Hooks(**d.get("hooks", {}))
         d["expect_exit"] = tuple(d.get("expect_exit", (0,)))
         d["evidence"] = dict(d.get("evidence") or {})
+        d["shard"] = tuple(d["shard"]) if d.get("shard") else None
         return cls(**d)

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "flush": ("flakehunt.cli.flush", "flush", "Flush files to stable storage (fsync and kin)."),
     "exec": ("flakehunt.cli.exec", "exec_", "Run a tool, flush what it wrote, exit as it did."),
     "plan": ("flakehunt.cli.plan", "plan", "How many runs a question needs (exact enumeration)."),
+    "merge": ("flakehunt.cli.merge", "merge", "Merge campaigns from several databases (shards)."),
     "doctor": ("flakehunt.cli.doctor", "doctor", "Check crash dumps, telemetry, evidence space."),
 }
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from flakehunt.cli.cluster_options import cluster_options, shard_option
 from flakehunt.cli.options import common_settings, hunt_options, shell_argv
 from flakehunt.errors import UsageError
 from flakehunt.status import ExitStatus
@@ -39,6 +40,8 @@ from flakehunt.status import ExitStatus
               help="Write the table as Markdown ('-': stdout).")
 @click.option("--export-json", metavar="PATH", help="Write the result as JSON ('-': stdout).")
 @hunt_options
+@cluster_options
+@shard_option
 @click.argument("shared", nargs=-1, type=click.UNPROCESSED)
 def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
             variant_env: tuple[str, ...], baseline: str | None, seed: int | None,
@@ -64,7 +67,7 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
         load_campaign_file,
         variants_from_file,
     )
-    from flakehunt.execute.local import LocalExecutor
+    from flakehunt.cli.cluster_options import executor_notes, make_executor, sharded_limits
     from flakehunt.record.store import Store, default_db_path
     from flakehunt.report.compare_table import render_markdown, render_terminal, to_dict
     from flakehunt.report.progress import choose_progress
@@ -98,7 +101,9 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
         raise UsageError("an experiment needs a bound",
                          "give -n RUNS per variant ('flakehunt plan' says how many), "
                          "--duration, or --until-decided")
-    spec = CampaignSpec(kind="compare", variants=variants,
+    shard, settings["limits"] = sharded_limits(opts["shard"], settings["limits"], seed,
+                                               until_decided)
+    spec = CampaignSpec(kind="compare", variants=variants, shard=shard,
                         title=" vs ".join(v.name for v in variants), cwd=os.getcwd(),
                         seed=seed if seed is not None else int.from_bytes(os.urandom(4), "big"),
                         baseline=baseline, **settings)
@@ -110,8 +115,9 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
     store = Store.open(default_db_path(opts["db"]))
     progress = choose_progress(sys.stderr, quiet=opts["quiet"] or opts["as_json"],
                                every=parse_duration(opts["status_every"]))
+    executor = make_executor(opts, settings["jobs"])
     try:
-        summary = hunt(spec, store, LocalExecutor(), progress, observer=observer)
+        summary = hunt(spec, store, executor, progress, observer=observer)
         result = analyse_campaign(store, summary.campaign_id, baseline=baseline,
                                   confidence=confidence, method=method,
                                   sequential=until_decided)
@@ -123,6 +129,8 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
         click.echo(json.dumps(doc, indent=2))
     else:
         click.echo(render_experiment(summary, spec.seed, render_terminal(result)))
+        if notes := executor_notes(executor):
+            click.echo(notes)
     _export(export_markdown, render_markdown(result))
     _export(export_json, json.dumps(doc, indent=2))
     if summary.stop_reason == "interrupted":

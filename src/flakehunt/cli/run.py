@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from flakehunt.cli.cluster_options import cluster_options, shard_option
 from flakehunt.cli.options import common_settings, hunt_options, shell_argv, title_for
 from flakehunt.errors import CouldNotStart, UsageError
 from flakehunt.status import ExitStatus
@@ -31,6 +32,8 @@ from flakehunt.status import ExitStatus
     help="Continue a campaign (default: the latest) with its settings.",
 )
 @hunt_options
+@cluster_options
+@shard_option
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts: Any) -> int:
     """Run a command repeatedly until a stop rule; record every run.
@@ -44,7 +47,7 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
     from flakehunt.campaign.hunt import hunt
     from flakehunt.campaign.preflight import check_startable
     from flakehunt.campaign.spec import CampaignSpec, Limits, Variant
-    from flakehunt.execute.local import LocalExecutor
+    from flakehunt.cli.cluster_options import executor_notes, make_executor, sharded_limits
     from flakehunt.record.store import Store, default_db_path
     from flakehunt.report.progress import choose_progress
     from flakehunt.report.summary import render_summary, summary_to_dict
@@ -58,7 +61,9 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
                 "--resume takes the command from the campaign",
                 "drop the command, or start a new campaign without --resume",
             )
-        limits = settings["limits"] if _limits_given(opts) else None
+        # A resumed shard takes -n as the campaign's total again (give --shard with it).
+        if _limits_given(opts):
+            limits = sharded_limits(opts["shard"], settings["limits"], 0)[1]
         spec = None
     else:
         if shell is not None and command:
@@ -69,7 +74,10 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
         if shell is None and not command:
             raise UsageError("no command to run", "e.g. flakehunt run -- make test")
         argv = shell_argv(shell) if shell is not None else tuple(command)
+        # One variant: every block is the same, the seed is moot.
+        shard, settings["limits"] = sharded_limits(opts["shard"], settings["limits"], 0)
         spec = CampaignSpec(
+            shard=shard,
             kind="run",
             variants=(Variant("default", argv),),
             title=title_for(argv, shell),
@@ -84,11 +92,12 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
         quiet=opts["quiet"] or opts["as_json"],
         every=parse_duration(opts["status_every"]),
     )
+    executor = make_executor(opts, settings["jobs"])
     try:
         summary = hunt(
             spec if spec is not None else _placeholder(),
             store,
-            LocalExecutor(),
+            executor,
             progress,
             resume=resume,
             limits=limits,
@@ -99,6 +108,8 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
         click.echo(json.dumps(summary_to_dict(summary), indent=2))
     else:
         click.echo(render_summary(summary))
+        if notes := executor_notes(executor):
+            click.echo(notes)
     if summary.start_error and summary.runs == 0:
         raise CouldNotStart(summary.start_error, "check the command, its PATH and the directory")
     if summary.stop_reason == "interrupted":
