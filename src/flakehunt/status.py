@@ -14,6 +14,8 @@ Policy (what a script or CI job may rely on):
   no run happened, so no failure rate exists.
 * ``ENVIRONMENT`` (4): the machine refused something flakehunt needs (disk
   full, database locked by another writer, permission denied on evidence).
+* ``INTERNAL`` (70, BSD's EX_SOFTWARE): a bug in flakehunt. One line says so;
+  ``--traceback`` shows where. Every run finished before it is recorded.
 * ``INTERRUPTED`` (130): stopped by Ctrl-C or SIGTERM; 128 + SIGINT, as shells
   report it. Every finished run is recorded; runs in flight are recorded as
   ``interrupted`` and not counted.
@@ -35,4 +37,5 @@ class ExitStatus(enum.IntEnum):
     USAGE = 2
     COULD_NOT_START = 3
     ENVIRONMENT = 4
+    INTERNAL = 70
     INTERRUPTED = 130

@@ -42,6 +42,15 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         # `flakehunt history | head`: the reader left; that is not an error.
         sys.stderr.close()
         return int(ExitStatus.OK)
+    except Exception as exc:  # a bug: one line, not a wall of frames
+        if _wants_traceback(args):
+            raise
+        click.echo(
+            f"flakehunt: error: internal error: {type(exc).__name__}: {exc} "
+            "(a bug in flakehunt: rerun with --traceback and report it)",
+            err=True,
+        )
+        return int(ExitStatus.INTERNAL)
     if isinstance(result, int):
         return result
     return int(ExitStatus.OK)

@@ -31,6 +31,7 @@ import tarfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,6 +158,13 @@ class ClusterExecutor:
     def marker_env(self) -> dict[str, str]:
         """Mark each run with this client, so an interrupt ends only our runs."""
         return {CLIENT_KEY: self.session}
+
+    def set_spawn_listener(self, listener: Callable[[Attempt, int], None] | None) -> None:
+        """Ignore: a worker's pids mean nothing to this host's flight recorder.
+
+        System telemetry is still recorded here; per-run process samples are
+        not, on a cluster (docs/cluster.md).
+        """
 
     def close(self) -> None:
         """End our runs everywhere, disconnect, and stop a local cluster."""
