@@ -19,7 +19,7 @@ import pytest
 from flakehunt.pytest_plugin.items import Rep, repetitions, split_nodeid
 from flakehunt.pytest_plugin.options import REP_FIXTURE, HuntOptions
 from flakehunt.pytest_plugin.recorder import Recorder, Repetition
-from flakehunt.pytest_plugin.signature import TestFailure, failure_of, signature_of
+from flakehunt.pytest_plugin.signature import RepFailure, failure_of, signature_of
 
 ATTR = "flakehunt"  # report attribute; pytest-xdist serialises it with the report
 
@@ -33,10 +33,9 @@ class FlakehuntPlugin:
         workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
         self.worker = str(workerinput["workerid"]) if workerinput else "main"
         self.is_controller = workerinput is None
-        started = float(workerinput["flakehunt_started"]) if workerinput and \
-            "flakehunt_started" in workerinput else time.time()
-        self.deadline = None if opts.duration is None else started + opts.duration
-        self.started = started
+        # The time limit counts from this process's first repetition: collecting
+        # thousands of repetitions can take longer than a short limit.
+        self.deadline: float | None = None
         self.stop_reason = ""
         self.env = dict(opts.variants)
         self.reps = repetitions(opts.repetitions, [n for n, _ in opts.variants], opts.seed)
@@ -50,9 +49,8 @@ class FlakehuntPlugin:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """Give xdist workers the seed and start time, so they agree with the controller."""
+        """Give xdist workers the seed, so they generate the controller's items in its order."""
         node.workerinput["flakehunt_seed"] = self.opts.seed
-        node.workerinput["flakehunt_started"] = self.started
 
     @pytest.hookimpl(trylast=True)
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
@@ -78,7 +76,9 @@ class FlakehuntPlugin:
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None
                                 ) -> bool | None:
         """Skip the remaining repetitions once the time is up (no report: not run)."""
-        if self.deadline is not None and time.time() >= self.deadline:
+        if self.opts.duration is not None and self.deadline is None:
+            self.deadline = time.monotonic() + self.opts.duration
+        if self.deadline is not None and time.monotonic() >= self.deadline:
             self.stop_reason = "duration"
             return True
         return None
@@ -203,13 +203,13 @@ def _tests_of(nodeids: Any) -> list[str]:
 
 
 def _failure(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
-             ) -> TestFailure:
+             ) -> RepFailure:
     rootdir = str(item.config.rootpath)
     excinfo = call.excinfo
     if excinfo is not None:
         return failure_of(call.when, excinfo.value, excinfo.tb, str(item.path), rootdir)
     # Failed without an exception: a strict xfail that passed.
-    return TestFailure(call.when, "XPASS(strict)", str(report.longrepr or ""), "")
+    return RepFailure(call.when, "XPASS(strict)", str(report.longrepr or ""), "")
 
 
 def _repetition(nodeid: str, phases: list[pytest.TestReport]) -> Repetition | None:
@@ -243,5 +243,6 @@ def _repetition(nodeid: str, phases: list[pytest.TestReport]) -> Repetition | No
 def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
-        return f"skipped: {longrepr[2]}"
+        reason = str(longrepr[2])
+        return "skipped: " + reason.removeprefix("Skipped: ")
     return "skipped"

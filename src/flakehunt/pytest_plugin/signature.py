@@ -20,7 +20,7 @@ SEP = " · "
 
 
 @dataclass(frozen=True)
-class TestFailure:
+class RepFailure:
     """What a failed phase of a repetition tells about its cause."""
 
     phase: str  # setup, call or teardown
@@ -55,14 +55,14 @@ def test_frame(tb: TracebackType | None, test_file: str, rootdir: str) -> str:
 
 def failure_of(
     phase: str, exc: BaseException, tb: TracebackType | None, test_file: str, rootdir: str
-) -> TestFailure:
+) -> RepFailure:
     """Describe one failed phase from its exception."""
     lines = str(exc).strip().splitlines()
-    return TestFailure(phase, type(exc).__qualname__, lines[0] if lines else "",
+    return RepFailure(phase, type(exc).__qualname__, lines[0] if lines else "",
                        test_frame(tb, test_file, rootdir))
 
 
-def signature_of(f: TestFailure) -> tuple[str, str]:
+def signature_of(f: RepFailure) -> tuple[str, str]:
     """Return (id, title) of a failure: equal for failures that differ only in numbers."""
     from flakehunt.triage.fingerprint import normalize
 
