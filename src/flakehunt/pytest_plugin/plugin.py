@@ -126,7 +126,11 @@ class FlakehuntPlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record a repetition when its teardown report arrives."""
-        if self.recorder is None or not isinstance(getattr(report, ATTR, None), dict):
+        if not isinstance(getattr(report, ATTR, None), dict):
+            return
+        if self.recorder is None:  # an xdist worker: stop itself, the controller records
+            if report.failed and self.opts.until_fail:
+                self._stop("until-fail", "flakehunt: stopped at the first failed repetition")
             return
         phases = self._phases.setdefault(report.nodeid, [])
         phases.append(report)
