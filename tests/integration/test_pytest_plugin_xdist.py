@@ -9,7 +9,22 @@ import pytest
 pytest.importorskip("xdist", reason="pytest-xdist is not installed")
 
 pytest_plugins = ["pytester"]
-ARGS = ("-p", "flakehunt.pytest_plugin", "-n", "2",
+
+
+def plugin_args() -> tuple[str, ...]:
+    """Name the plugin with -p unless its pytest11 entry point loads it already.
+
+    With flakehunt installed, ``-p flakehunt.pytest_plugin`` would register the
+    same module a second time, which pytest refuses.
+    """
+    from importlib.metadata import entry_points
+
+    if any(ep.value == "flakehunt.pytest_plugin" for ep in entry_points(group="pytest11")):
+        return ()
+    return ("-p", "flakehunt.pytest_plugin")
+
+
+ARGS = (*plugin_args(), "-n", "2",
         *(a for p in ("repeat", "benchmark", "hypothesispytest") for a in ("-p", f"no:{p}")))
 
 

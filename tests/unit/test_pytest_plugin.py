@@ -17,7 +17,21 @@ from flakehunt.stats.intervals import clopper_pearson, wilson
 
 pytest_plugins = ["pytester"]
 
-PLUGIN = ("-p", "flakehunt.pytest_plugin")
+
+def plugin_args() -> tuple[str, ...]:
+    """Name the plugin with -p unless its pytest11 entry point loads it already.
+
+    With flakehunt installed, ``-p flakehunt.pytest_plugin`` would register the
+    same module a second time, which pytest refuses.
+    """
+    from importlib.metadata import entry_points
+
+    if any(ep.value == "flakehunt.pytest_plugin" for ep in entry_points(group="pytest11")):
+        return ()
+    return ("-p", "flakehunt.pytest_plugin")
+
+
+PLUGIN = plugin_args()
 QUIET = tuple(a for p in ("repeat", "benchmark", "hypothesispytest", "xdist", "cacheprovider")
               for a in ("-p", f"no:{p}"))
 
