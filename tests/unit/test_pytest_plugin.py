@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import numpy  # noqa: F401  (pytester drops modules a run imported; numpy cannot reload)
 import pytest
@@ -85,16 +86,21 @@ def test_every_fifth_call_failing_gives_the_exact_rate_and_its_interval(
                 " GROUP BY variant") == [(1, 50, 50)] * 2
 
 
+@pytest.mark.skipif(time.get_clock_info("monotonic").resolution > 1e-9,
+                    reason="needs a nanosecond monotonic clock")
 def test_a_clock_driven_one_in_five_failure_is_found_with_the_right_rate(
         pytester: pytest.Pytester) -> None:
-    # Fails when the microsecond digit of the monotonic clock is a multiple of 5.
-    # The clock ticks in ns (TSC here) and a repetition takes tens of µs with µs of
-    # jitter, so that digit is uniform: p = 1/5, with no counter and no `random`.
+    # Fails when the monotonic clock's nanosecond count is a multiple of 5. The
+    # clock reads in ns (TSC here) and the time between repetitions varies by far
+    # more than 5 ns, so the residue is uniform and independent from one
+    # repetition to the next: p = 1/5, with no counter and no `random`. (The
+    # microsecond digit is not: a repetition's jitter can be under 5 µs, and
+    # successive residues then correlate; measured 27.5% of 200.)
     pytester.makepyfile(test_clock="""
         import time
 
         def test_clock_race():
-            assert time.monotonic_ns() // 1000 % 5 != 0
+            assert time.monotonic_ns() % 5 != 0
     """)
     n = 300
     result = run(pytester, f"--flakehunt={n}", "test_clock.py")
@@ -247,6 +253,37 @@ def test_compare_sets_each_variants_environment_in_blocks(pytester: pytest.Pytes
     # The environment is the test's again afterwards.
     again = run(pytester, "test_env.py::test_restored")
     again.assert_outcomes(passed=1)
+
+
+def test_flakehunt_show_reads_the_campaigns(pytester: pytest.Pytester) -> None:
+    import json
+    import subprocess
+    import sys
+
+    pytester.makepyfile(test_x=EVERY_FIFTH, test_env="""
+        import os
+
+        def test_mode():
+            assert os.environ.get("MODE") != "bad"
+    """)
+    run(pytester, "--flakehunt=10", "test_x.py")
+    run(pytester, "--flakehunt=4", "--flakehunt-compare", "--flakehunt-variant", "base",
+        "--flakehunt-variant", "bad=MODE=bad", "test_env.py")
+
+    def show(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "flakehunt", "show", *args],
+                              cwd=pytester.path, capture_output=True, text=True,
+                              check=True).stdout
+
+    hunt = show("1")
+    assert "campaign 1 (pytest, finished)" in hunt
+    assert "test_x.py::test_every_fifth     2/10" in hunt
+    assert "AssertionError: call <n> lost · test_x.py:5  x2" in hunt
+    data = json.loads(show("--json", "1"))
+    assert data["variants"]["test_x.py::test_fine"]["runs"] == 10
+    compare = show("2")
+    assert "campaign 2 (compare, finished)" in compare
+    assert "baseline" in compare and "bad " in compare
 
 
 def test_inactive_plugin_changes_nothing(pytester: pytest.Pytester) -> None:
