@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from pathlib import Path
 
 import numpy  # noqa: F401  (pytester drops modules a run imported; numpy cannot reload)
 import pytest
 import scipy.stats  # noqa: F401
 
-from flakehunt.pytest_plugin.items import Rep, repetitions, split_nodeid
+from flakehunt.pytest_plugin.items import (
+    Rep,
+    Wanted,
+    repetitions,
+    selected,
+    split_nodeid,
+    split_selection,
+)
 from flakehunt.pytest_plugin.options import parse_variants
 from flakehunt.pytest_plugin.recorder import slot_of
 from flakehunt.pytest_plugin.signature import RepFailure, signature_of
@@ -199,6 +207,52 @@ def test_parametrized_tests_count_per_parameter_set(pytester: pytest.Pytester) -
     result.stdout.fnmatch_lines(["BROKEN  test_p.py::test_p[[]2]: 3 of 3 runs failed*"])
 
 
+def test_one_parameter_set_can_be_selected(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_p="""
+        import pytest
+
+        @pytest.mark.parametrize("x", ["a", "b"])
+        def test_p(x):
+            pass
+
+        def test_other():
+            pass
+    """)
+    result = run(pytester, "--flakehunt=3", "test_p.py::test_p[b]", "test_p.py::test_other")
+    result.assert_outcomes(passed=6, deselected=3)
+    assert rows(pytester, "SELECT DISTINCT variant FROM runs ORDER BY 1") == [
+        ("test_p.py::test_other",), ("test_p.py::test_p[b]",)]
+
+
+def test_an_error_in_a_fixture_fails_the_repetition_with_its_own_signature(
+        pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("""
+        import itertools, pytest
+        n = itertools.count()
+
+        @pytest.fixture
+        def flaky_resource():
+            if next(n) % 2:
+                raise ConnectionError("port 4100 busy")
+    """)
+    pytester.makepyfile(test_r="def test_r(flaky_resource):\n    pass\n")
+    result = run(pytester, "--flakehunt=4")
+    result.assert_outcomes(passed=2, errors=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "FLAKY   test_r.py::test_r: 2 of 4 runs failed*",
+        "*x2 [[]*] error in setup: ConnectionError: port <n> busy · conftest.py:7",
+    ])
+
+
+def test_an_unusable_database_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x=EVERY_FIFTH)
+    (pytester.path / "not.db").write_text("this is not sqlite " * 100)
+    result = run(pytester, "--flakehunt=2", "--flakehunt-db", "not.db")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*flakehunt: cannot use database*"])
+
+
 def test_until_fail_stops_at_the_first_failure(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_x=EVERY_FIFTH)
     result = run(pytester, "--flakehunt=100", "--flakehunt-until-fail", "test_x.py")
@@ -321,6 +375,24 @@ def test_db_option_and_environment_choose_the_database(pytester: pytest.Pytester
 
 
 # -- pure parts ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("nodeid, path, wanted, kept", [
+    ("t.py::test_p[b-fh1]", "/r/t.py", [Wanted("/r/t.py", "test_p[b]")], True),
+    ("t.py::test_p[a-fh1]", "/r/t.py", [Wanted("/r/t.py", "test_p[b]")], False),
+    ("t.py::test_q[a-fh1]", "/r/t.py", [Wanted("/r/t.py", "test_p[b]")], True),
+    ("t.py::test_p[a-fh1]", "/r/u.py", [Wanted("/r/t.py", "test_p[b]")], True),
+    ("t.py::C::test_p[a-1-fh2]", "/r/t.py", [Wanted("/r/t.py", "C::test_p[a-1]")], True),
+])
+def test_selected_parameter_sets(nodeid: str, path: str, wanted: list[Wanted],
+                                 kept: bool) -> None:
+    assert selected(nodeid, path, wanted) is kept
+
+
+def test_split_selection_strips_parameter_ids(tmp_path: Path) -> None:
+    args, wanted = split_selection(["t.py::test_p[b]", "u.py::test_q", "dir"], str(tmp_path))
+    assert args == ["t.py::test_p", "u.py::test_q", "dir"]
+    assert wanted == [Wanted(str((tmp_path / "t.py").resolve()), "test_p[b]")]
+
 
 @pytest.mark.parametrize("nodeid, expected", [
     ("t.py::test_y[fh3]", ("t.py::test_y", Rep(3))),

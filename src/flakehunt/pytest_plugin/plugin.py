@@ -16,7 +16,13 @@ from typing import Any
 
 import pytest
 
-from flakehunt.pytest_plugin.items import Rep, repetitions, split_nodeid
+from flakehunt.pytest_plugin.items import (
+    Rep,
+    repetitions,
+    selected,
+    split_nodeid,
+    split_selection,
+)
 from flakehunt.pytest_plugin.options import REP_FIXTURE, HuntOptions
 from flakehunt.pytest_plugin.recorder import Recorder, Repetition
 from flakehunt.pytest_plugin.signature import RepFailure, failure_of, signature_of
@@ -43,7 +49,16 @@ class FlakehuntPlugin:
         if self.is_controller:
             jobs = _xdist_workers(config)
             self.recorder = Recorder(opts, str(config.rootpath), jobs)
+            from flakehunt.errors import FlakehuntError
+
+            try:  # now, so that an unusable database stops pytest before any test runs
+                self.recorder.store  # noqa: B018
+            except FlakehuntError as exc:
+                raise pytest.UsageError(f"flakehunt: {exc}") from exc
         self._phases: dict[str, list[pytest.TestReport]] = {}
+        # Before collection (this runs in pytest_configure): see split_selection.
+        config.args[:], self._wanted = split_selection(
+            config.args, str(config.invocation_params.dir))
 
     # -- every process --------------------------------------------------------------
 
@@ -61,8 +76,16 @@ class FlakehuntPlugin:
         metafunc.parametrize(REP_FIXTURE, self.reps, ids=[r.id for r in self.reps],
                              indirect=True, scope="function")
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Learn the selected tests (in-process controller) for the campaign's spec."""
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]
+                                      ) -> None:
+        """Keep the parameter sets selected; learn the tests for the campaign's spec."""
+        if self._wanted:
+            keep = [i for i in items if selected(i.nodeid, os.path.realpath(i.path),
+                                                 self._wanted)]
+            if len(keep) < len(items):
+                kept = set(map(id, keep))
+                config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept])
+                items[:] = keep
         if self.recorder is not None:
             self.recorder.announce(_tests_of(i.nodeid for i in items))
 
