@@ -262,6 +262,24 @@ def test_until_fail_stops_at_the_first_failure(pytester: pytest.Pytester) -> Non
     assert rows(pytester, "SELECT COUNT(*), MAX(seq) FROM runs") == [(5, 5)]
 
 
+def test_ctrl_c_keeps_what_ran_and_marks_the_campaign_interrupted(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_i="""
+        calls = [0]
+
+        def test_i():
+            calls[0] += 1
+            if calls[0] == 3:
+                raise KeyboardInterrupt  # what pytest sees on Ctrl-C
+    """)
+    result = pytester.runpytest(*PLUGIN, *QUIET, "-W", "ignore::pytest.PytestAssertRewriteWarning",
+                                "--flakehunt=10", no_reraise_ctrlc=True)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["interrupted: the repetition that was running is not recorded"])
+    assert rows(pytester, "SELECT COUNT(*) FROM runs") == [(2,)]
+    assert rows(pytester, "SELECT state FROM campaigns") == [("interrupted",)]
+
+
 def test_duration_stops_starting_repetitions(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_s="import time\ndef test_s():\n    time.sleep(0.02)\n")
     result = run(pytester, "--flakehunt=1000", "--flakehunt-duration", "0.3s")

@@ -198,6 +198,8 @@ class FlakehuntPlugin:
         """Remember how the session ended (the summary still reads the database)."""
         self._interrupted = (exitstatus == pytest.ExitCode.INTERRUPTED
                              and self.stop_reason != "until-fail")
+        if self._interrupted:
+            self.stop_reason = "interrupted"
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Close the campaigns (finished, or interrupted by Ctrl-C) and the database."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from flakehunt.pytest_plugin.recorder import Recorder, TestTally
 
-_STOPS = {"duration": "time limit reached", "until-fail": "stopped at the first failure"}
+_STOPS = {
+    "duration": "time limit reached",
+    "until-fail": "stopped at the first failure",
+    "interrupted": "interrupted: the repetition that was running is not recorded",
+}
 
 
 def verdict(t: TestTally) -> str:
