@@ -68,3 +68,28 @@ def test_until_fail_stops_the_workers(pytester: pytest.Pytester) -> None:
     with sqlite3.connect(pytester.path / ".flakehunt" / "flakehunt.db") as conn:
         [(n,)] = conn.execute("SELECT COUNT(*) FROM runs").fetchall()
     assert 1 <= n <= 4  # each worker stops at its first failure
+
+
+def test_a_worker_that_dies_is_a_recorded_failure(pytester: pytest.Pytester) -> None:
+    marker = pytester.path / "crashed-once"
+    pytester.makepyfile(test_c=f"""
+        import os
+
+        def test_c():
+            if not os.path.exists({str(marker)!r}):
+                open({str(marker)!r}, "w").close()
+                os._exit(3)  # the worker dies under the test, once
+    """)
+    n = 6
+    result = pytester.runpytest_subprocess(*ARGS, f"--flakehunt={n}", "test_c.py")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    with sqlite3.connect(pytester.path / ".flakehunt" / "flakehunt.db") as conn:
+        runs = conn.execute("SELECT block, outcome, note FROM runs").fetchall()
+    assert len(runs) == n
+    assert len({b for b, _, _ in runs}) == n
+    assert [(o, note) for _, o, note in runs if o == "fail"] == [
+        ("fail", "the worker process died")]
+    result.stdout.fnmatch_lines([
+        f"FLAKY   test_c.py::test_c: 1 of {n} runs failed*",
+        "*x1 [[]*] worker crashed (the process died while running the test)",
+    ])

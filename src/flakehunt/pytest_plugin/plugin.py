@@ -25,7 +25,12 @@ from flakehunt.pytest_plugin.items import (
 )
 from flakehunt.pytest_plugin.options import REP_FIXTURE, HuntOptions
 from flakehunt.pytest_plugin.recorder import Recorder, Repetition
-from flakehunt.pytest_plugin.signature import RepFailure, failure_of, signature_of
+from flakehunt.pytest_plugin.signature import (
+    RepFailure,
+    crash_signature,
+    failure_of,
+    signature_of,
+)
 
 ATTR = "flakehunt"  # report attribute; pytest-xdist serialises it with the report
 
@@ -56,6 +61,7 @@ class FlakehuntPlugin:
             except FlakehuntError as exc:
                 raise pytest.UsageError(f"flakehunt: {exc}") from exc
         self._phases: dict[str, list[pytest.TestReport]] = {}
+        self._session: pytest.Session  # set by pytest_sessionstart
         # Before collection (this runs in pytest_configure): see split_selection.
         config.args[:], self._wanted = split_selection(
             config.args, str(config.invocation_params.dir))
@@ -150,6 +156,9 @@ class FlakehuntPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record a repetition when its teardown report arrives."""
         if not isinstance(getattr(report, ATTR, None), dict):
+            crashed = report.when not in ("setup", "call", "teardown")  # xdist says "???"
+            if self.recorder is not None and crashed and report.failed:
+                self._crashed(report)  # pytest-xdist's report for a worker that died
             return
         if self.recorder is None:  # an xdist worker: stop itself, the controller records
             if report.failed and self.opts.until_fail:
@@ -167,6 +176,21 @@ class FlakehuntPlugin:
         if repetition.outcome == "fail" and self.opts.until_fail:
             self._stop("until-fail", "flakehunt: stopped at the first failed repetition")
 
+    def _crashed(self, report: pytest.TestReport) -> None:
+        split = split_nodeid(report.nodeid)
+        if split is None or self.recorder is None:
+            return
+        test, rep = split
+        self._phases.pop(report.nodeid, None)
+        node = getattr(report, "node", None)
+        worker = str(getattr(getattr(node, "gateway", None), "id", "") or "worker")
+        self.recorder.record(Repetition(
+            test=test, block=rep.block, variant=rep.variant, worker=worker, outcome="fail",
+            started=time.time(), duration=0.0, signature=crash_signature(),
+            tail=str(report.longrepr), note="the worker process died"))
+        if self.opts.until_fail:
+            self._stop("until-fail", "flakehunt: stopped at the first failed repetition")
+
     def _stop(self, reason: str, message: str) -> None:
         if not self.stop_reason:
             self.stop_reason = reason
@@ -174,11 +198,7 @@ class FlakehuntPlugin:
         if dsession is not None:  # the xdist controller stops its workers
             dsession.shouldstop = message
         else:
-            self.config_session().shouldfail = message
-
-    def config_session(self) -> pytest.Session:
-        """Return the running session (set by pytest_sessionstart)."""
-        return self._session
+            self._session.shouldfail = message
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Keep the session: the stop rules set its shouldfail."""

@@ -75,3 +75,10 @@ def signature_of(f: RepFailure) -> tuple[str, str]:
         head = f"{kind}: {head}"
     title = SEP.join(p for p in (head, f.frame) if p)
     return sid, title if len(title) <= 160 else title[:159] + "…"
+
+
+def crash_signature() -> tuple[str, str]:
+    """Return the signature of a repetition whose xdist worker died under it."""
+    key = "\x1f".join([ID_VERSION, "crash"])
+    sid = hashlib.sha256(key.encode("utf-8")).hexdigest()[:ID_LENGTH]
+    return sid, "worker crashed (the process died while running the test)"
