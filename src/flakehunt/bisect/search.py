@@ -136,11 +136,12 @@ def run_search(
     cal = [p for p in state.probes if p.phase == "calibrate"]
     cal_runs = sum(p.runs for p in cal)
     cal_fails = sum(p.failures for p in cal)
-    while cal_fails < settings.calibrate_failures and cal_runs < settings.calibrate_runs:
+    budget = settings.calibrate_runs
+    if settings.max_runs is not None:
+        budget = min(budget, settings.max_runs - state.total_runs() + cal_runs)
+    while cal_fails < settings.calibrate_failures and cal_runs < budget:
         out = runner.probe(
-            state.commits[end],
-            settings.calibrate_runs - cal_runs,
-            settings.calibrate_failures - cal_fails,
+            state.commits[end], budget - cal_runs, settings.calibrate_failures - cal_fails
         )
         probe = Probe(
             end,

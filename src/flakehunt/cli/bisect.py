@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,11 @@ from flakehunt.status import ExitStatus
     show_default=True,
     help="Stop when one commit holds this much of the posterior.",
 )
-@click.option("--max-runs", type=int, help="Stop after this many runs in all (calibration too).")
+@click.option(
+    "--max-runs",
+    type=int,
+    help="Stop after this many runs in all, calibration too (with --resume: 0 lifts it).",
+)
 @click.option(
     "--calibrate-runs",
     type=int,
@@ -71,6 +76,9 @@ def bisect(command: tuple[str, ...], **o: Any) -> int:
                     "drop them, or start a new bisection without --resume",
                 )
             bisect_id, spec = session.load(store, o["resume"])
+            # A new budget may be given (the old one was spent); "0" lifts it.
+            if o["max_runs"] is not None:
+                spec = replace(spec, max_runs=o["max_runs"] or None)
         else:
             spec = _new_spec(command, o, git, parse_duration)
             bisect_id = session.create(store, spec)
