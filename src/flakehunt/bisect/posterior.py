@@ -38,7 +38,7 @@ class SidePrior:
 
 
 FLAKY = SidePrior(1.0, 1.0)
-BASELINE = SidePrior(1.0, 19.0, zero=0.9)
+BASELINE = SidePrior(1.0, 49.0, zero=0.5)
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,8 @@ def _side(prior: SidePrior, n: Array, f: Array) -> tuple[Array, Array]:
         return lb, mean_beta
     with np.errstate(divide="ignore"):
         l_zero = np.where(f == 0, np.log(prior.zero), -np.inf)
+    if prior.zero >= 1.0:  # the rate is exactly 0: plain bisection's assumption
+        return l_zero, np.zeros_like(mean_beta)
     l_beta = np.log1p(-prior.zero) + lb
     top = np.maximum(l_zero, l_beta)
     total = top + np.log(np.exp(l_zero - top) + np.exp(l_beta - top))
