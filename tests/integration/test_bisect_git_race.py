@@ -214,3 +214,21 @@ def test_a_failure_that_never_reproduces_is_said_and_nothing_is_searched(
     )
     assert proc.returncode == 1
     assert "did not reproduce" in proc.stdout and "in 20 runs" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--good", "HEAD", "--bad", "HEAD~3", "--", "true"), "is not an ancestor"),
+        (("--good", "nosuchrev", "--bad", "HEAD", "--", "true"), "nosuchrev"),
+        (("--good", "HEAD~3", "--bad", "HEAD"), "no test command"),
+        (("--resume",), "no bisect campaign"),
+    ],
+)
+def test_bad_usage_says_what_is_wrong(
+    repo: tuple[Path, list[str]], tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    r, _ = repo
+    proc = flakehunt("bisect", *args, "--db", str(tmp_path / "fh.db"), cwd=r)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert says in proc.stderr and "Traceback" not in proc.stderr

@@ -161,3 +161,17 @@ def test_fixed_searches_for_the_commit_that_made_the_failure_go_away() -> None:
     )
     assert v.status == "found" and v.position == 31
     assert test.calls[0][0] == 0  # calibrated at the old, failing end
+
+
+def test_a_commit_that_cannot_be_tested_is_never_probed_again() -> None:
+    class Broken(FakeTest):
+        def probe(self, commit: str, runs: int, stop_after: int | None) -> ProbeOutcome:
+            if commit == "30":
+                self.calls.append((30, runs))
+                return ProbeOutcome(0, 0, skipped="build failed (exit 2)")
+            return super().probe(commit, runs, stop_after)
+
+    test = Broken(60, culprit=45, p=0.3, seed=8)
+    v = run_search(State([str(i) for i in range(61)]), Settings(), test, lambda p: None, Quiet())
+    assert v.status == "found" and v.position == 45
+    assert len([c for c in test.calls if c[0] == 30]) <= 1
