@@ -60,7 +60,7 @@ class Settings:
     confidence: float = 0.95
     max_runs: int | None = None
     calibrate_runs: int = 300
-    calibrate_failures: int = 3
+    calibrate_failures: int = 10
     fixed: bool = False
     min_runs: int = 1  # per probe; -j slots so no slot idles
     switch_cost: float = 1.0  # a move to another commit, in runs (checkout + build)

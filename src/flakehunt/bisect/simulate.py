@@ -38,7 +38,7 @@ def simulate_bayes(
     seed: int,
     confidence: float = 0.95,
     max_runs: int = 20_000,
-    calibrate_failures: int = 3,
+    calibrate_failures: int = 10,
     calibrate_runs: int = 10_000,
     model: Model | None = None,
 ) -> SimResult:
