@@ -119,7 +119,7 @@ def test_the_search_finds_the_culprit_and_records_every_probe() -> None:
     v = run_search(state, Settings(), test, recorded.append, Quiet())
     assert v.status == "found" and v.position == 23 and v.probability >= 0.95
     assert recorded[0].phase == "calibrate" and recorded[0].position == 60
-    assert recorded[0].failures == 3  # calibration stops once it reproduced 3 times
+    assert recorded[0].failures == 10  # calibration stops once it reproduced 10 times
     assert sum(p.runs for p in recorded) == state.total_runs()
 
 
@@ -127,7 +127,7 @@ def test_resuming_from_recorded_probes_continues_not_restarts() -> None:
     test = FakeTest(60, culprit=40, p=0.3, seed=5)
     recorded: list[Probe] = []
     commits = [str(i) for i in range(61)]
-    first = run_search(State(commits), Settings(max_runs=25), test, recorded.append, Quiet())
+    first = run_search(State(commits), Settings(max_runs=60), test, recorded.append, Quiet())
     assert first.status == "undecided"
     resumed = State(commits)
     for p in recorded:
