@@ -238,3 +238,49 @@ def test_bad_usage_says_what_is_wrong(
     proc = flakehunt("bisect", *args, "--db", str(tmp_path / "fh.db"), cwd=r)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert says in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_sigterm_records_the_probe_cleans_up_and_resume_finishes(
+    repo: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    import signal
+    import sys
+    import time
+
+    r, shas = repo
+    db = str(tmp_path / "fh.db")
+    slow = "sleep 0.3; cp race.sh.in race.sh && sh race.sh"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flakehunt",
+            "bisect",
+            "--good",
+            shas[0],
+            "--bad",
+            shas[20],
+            "-j",
+            "2",
+            "--db",
+            db,
+            "--",
+            "sh",
+            "-c",
+            slow,
+        ],
+        cwd=r,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "interrupted" in out
+    assert len(_git(r, "worktree", "list").splitlines()) == 1
+    again = flakehunt("bisect", "--resume", "--db", db, cwd=r, timeout=300)
+    assert again.returncode == 0, (again.stdout, again.stderr)
+    m = re.search(r"first bad commit: (\w+)", again.stdout)
+    assert m and m.group(1) == _short(r, shas[17]), again.stdout

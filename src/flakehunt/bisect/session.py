@@ -12,6 +12,7 @@ from flakehunt import __version__
 from flakehunt.bisect.git import Worktrees
 from flakehunt.bisect.runner import GitProbeRunner
 from flakehunt.bisect.search import Probe, Settings, Sink, State, Verdict, run_search
+from flakehunt.campaign.hunt import sigterm_as_interrupt
 from flakehunt.campaign.spec import CampaignSpec, Variant
 from flakehunt.errors import UsageError
 from flakehunt.record.bisect_store import BisectStore
@@ -132,7 +133,8 @@ def execute(
         timeout=spec.timeout,
     )
     store.set_campaign_state(bisect_id, "running")
-    with Worktrees(Path(spec.repo)) as trees:
+    # SIGTERM between probes (build, checkout) must also clean up the worktree.
+    with sigterm_as_interrupt(), Worktrees(Path(spec.repo)) as trees:
         runner = GitProbeRunner(
             trees,
             template,
