@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "plan": ("flakehunt.cli.plan", "plan", "How many runs a question needs (exact enumeration)."),
     "merge": ("flakehunt.cli.merge", "merge", "Merge campaigns from several databases (shards)."),
     "doctor": ("flakehunt.cli.doctor", "doctor", "Check crash dumps, telemetry, evidence space."),
+    "bisect": ("flakehunt.cli.bisect", "bisect", "Find the commit that made a test flaky."),
 }
 
 

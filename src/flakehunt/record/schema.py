@@ -64,6 +64,24 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN core_reason TEXT;
     ALTER TABLE runs ADD COLUMN evidence_json TEXT;
     """,
+    # 3 (bisect): each probe of a bisect campaign; its runs live in their own
+    # "run" campaign (probe_campaign_id), so show/failures work on them as usual.
+    """
+    CREATE TABLE bisect_probes (
+        id                INTEGER PRIMARY KEY,
+        bisect_id         INTEGER NOT NULL REFERENCES campaigns(id),
+        seq               INTEGER NOT NULL,
+        position          INTEGER NOT NULL,     -- 0 = the older end of the search
+        commit_sha        TEXT NOT NULL,
+        phase             TEXT NOT NULL,        -- calibrate | probe
+        runs              INTEGER NOT NULL,     -- counted runs (see --signature)
+        failures          INTEGER NOT NULL,
+        probe_campaign_id INTEGER REFERENCES campaigns(id),
+        skipped           TEXT,                 -- why the commit could not be tested
+        recorded          REAL NOT NULL,
+        UNIQUE (bisect_id, seq)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
