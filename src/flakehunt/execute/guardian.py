@@ -34,17 +34,28 @@ def fork_guardian(key: str, value: str) -> tuple[int, int]:
     it before any thread starts (the child uses no lock another thread holds).
     """
     r, w = os.pipe()
-    pid = os.fork()
+    # A Ctrl-C landing inside fork() is raised in whatever Python code runs there
+    # (logging's lock release) and swallowed as "Exception ignored": block the
+    # signals over the fork, so the parent gets them right after it instead.
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        raise
     if pid == 0:  # the guardian
         try:
             os.close(w)
             os.setsid()  # terminal signals to flakehunt's group must not reach us
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
             os.chdir("/")
             _serve((key, value), r)
         finally:
             os._exit(0)  # never run the parent's atexit handlers or finalizers
+    signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
     os.close(r)
     return pid, w
 
