@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "exec": ("flakehunt.cli.exec", "exec_", "Run a tool, flush what it wrote, exit as it did."),
     "plan": ("flakehunt.cli.plan", "plan", "How many runs a question needs (exact enumeration)."),
     "doctor": ("flakehunt.cli.doctor", "doctor", "Check crash dumps, telemetry, evidence space."),
+    "report": ("flakehunt.cli.report", "report", "Write HTML, Markdown, JUnit or JSON reports."),
 }
 
 
