@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from flakehunt.record.store import _RUN_COLUMNS, RunRow, Store, _run
 
@@ -46,10 +47,11 @@ class DurationStats:
 
 
 def outcome_counts(store: Store, campaign_id: int) -> dict[str, dict[str, int]]:
-    """Return variant -> outcome -> runs, variants in order of first run."""
+    """Return variant -> outcome -> runs."""
     rows = _conn(store).execute(
+        # Covered by the runs_campaign index: no table row is read.
         "SELECT variant, outcome, COUNT(*) FROM runs WHERE campaign_id = ?"
-        " GROUP BY variant, outcome ORDER BY MIN(seq)",
+        " GROUP BY variant, outcome",
         (campaign_id,),
     )
     out: dict[str, dict[str, int]] = {}
@@ -71,7 +73,7 @@ def hosts(store: Store, campaign_id: int) -> list[tuple[str, str, int, int, int]
     """Return (host, platform, runs, min concurrency, max concurrency) per host."""
     rows = _conn(store).execute(
         "SELECT host, platform, COUNT(*), MIN(concurrency), MAX(concurrency) FROM runs"
-        " WHERE campaign_id = ? GROUP BY host, platform ORDER BY COUNT(*) DESC",
+        " WHERE +campaign_id = ? GROUP BY host, platform ORDER BY COUNT(*) DESC",
         (campaign_id,),
     )
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
@@ -115,44 +117,93 @@ def signature_examples(store: Store, campaign_id: int) -> dict[str, RunRow]:
     return out
 
 
+CHUNK = 50_000  # rows per GROUP BY: SQLite sorts each group-by; small sorts stay in cache
+
+
+def _chunks(store: Store, campaign_id: int) -> Iterator[tuple[int, int]]:
+    """Yield rowid ranges covering a campaign's runs (rows are appended as runs end)."""
+    lo, hi = _conn(store).execute(
+        "SELECT MIN(id), MAX(id) FROM runs WHERE campaign_id = ?", (campaign_id,)
+    ).fetchone()
+    if lo is None:
+        return
+    for start in range(int(lo), int(hi) + 1, CHUNK):
+        yield start, start + CHUNK - 1
+
+
+def _chunked(store: Store, campaign_id: int, select: str, group: str,
+             params: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    # "+campaign_id" keeps SQLite on the rowid range instead of the campaign index,
+    # which would visit every row of the campaign for each chunk.
+    sql = (f"SELECT {select} FROM runs WHERE id BETWEEN ? AND ? AND +campaign_id = ?"
+           f" GROUP BY {group}")
+    for lo, hi in _chunks(store, campaign_id):
+        yield from _conn(store).execute(sql, (*params, lo, hi, campaign_id))
+
+
+@dataclass
+class Scan:
+    """One pass over a campaign: progress buckets, outcome counts, span, durations."""
+
+    buckets: list[Bucket]
+    span: tuple[float, float] | None
+    durations: list[DurationStats]
+
+
+def scan(store: Store, campaign_id: int, buckets: int = 300) -> Scan:
+    """Aggregate a campaign in one pass (chunked GROUP BY variant, slice, outcome)."""
+    top = store.max_seq(campaign_id)
+    width = max(1, -(-int(top) // max(1, buckets)))
+    per: dict[tuple[str, int], list[Any]] = {}
+    dur: dict[str, list[float]] = {}
+    first, last = float("inf"), float("-inf")
+    rows = _chunked(
+        store, campaign_id,
+        "variant, (seq - 1) / ?, outcome, COUNT(*), MAX(seq), MAX(started + duration),"
+        " MIN(started), MIN(duration), MAX(duration), TOTAL(duration)",
+        "1, 2, 3", (width,))
+    for variant, b, outcome, n, mseq, mend, mstart, dmin, dmax, dsum in rows:
+        first, last = min(first, mstart), max(last, mend)
+        if outcome not in ("pass", "fail", "timeout"):
+            continue
+        acc = per.setdefault((variant, b), [0, 0, 0, float("-inf")])
+        acc[0] += n
+        acc[1] += n if outcome != "pass" else 0
+        acc[2], acc[3] = max(acc[2], mseq), max(acc[3], mend)
+        d = dur.setdefault(outcome, [0, float("inf"), float("-inf"), 0.0])
+        d[0] += n
+        d[1], d[2], d[3] = min(d[1], dmin), max(d[2], dmax), d[3] + dsum
+    order = sorted(per, key=lambda k: (k[1], per[k][2]))
+    return Scan(
+        buckets=[Bucket(k[0], per[k][0], per[k][1], per[k][2], per[k][3]) for k in order],
+        span=None if first == float("inf") else (first, last),
+        durations=[DurationStats(o, int(d[0]), d[1], d[3] / d[0], d[2])
+                   for o, d in sorted(dur.items())],
+    )
+
+
 def progress_buckets(store: Store, campaign_id: int, buckets: int = 300) -> list[Bucket]:
     """Return counted runs and failures per variant in about *buckets* slices of the sequence."""
-    (top,) = _conn(store).execute(
-        "SELECT COALESCE(MAX(seq), 0) FROM runs WHERE campaign_id = ?", (campaign_id,)
-    ).fetchone()
-    width = max(1, -(-int(top) // max(1, buckets)))
-    rows = _conn(store).execute(
-        f"SELECT variant, (seq - 1) / ?, COUNT(*), SUM(outcome IN {FAILED}), MAX(seq),"
-        " MAX(started + duration) FROM runs"
-        f" WHERE campaign_id = ? AND outcome IN {COUNTED}"
-        " GROUP BY variant, (seq - 1) / ? ORDER BY 2, MIN(seq)",
-        (width, campaign_id, width),
-    )
-    return [Bucket(r[0], r[2], r[3], r[4], r[5]) for r in rows]
+    return scan(store, campaign_id, buckets).buckets
 
 
 def duration_stats(store: Store, campaign_id: int) -> list[DurationStats]:
     """Return min/mean/max duration per counted outcome (pass, fail, timeout)."""
-    rows = _conn(store).execute(
-        "SELECT outcome, COUNT(*), MIN(duration), AVG(duration), MAX(duration) FROM runs"
-        f" WHERE campaign_id = ? AND outcome IN {COUNTED} GROUP BY outcome",
-        (campaign_id,),
-    )
-    return [DurationStats(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return scan(store, campaign_id, 1).durations
 
 
 def duration_histogram(
     store: Store, campaign_id: int, low: float, width: float, bins: int
 ) -> dict[str, list[int]]:
     """Return outcome -> runs per bin of ``[low + i*width, low + (i+1)*width)``."""
-    rows = _conn(store).execute(
-        "SELECT outcome, MIN(MAX(CAST((duration - ?) / ? AS INTEGER), 0), ?), COUNT(*)"
-        f" FROM runs WHERE campaign_id = ? AND outcome IN {COUNTED} GROUP BY 1, 2",
-        (low, width, bins - 1, campaign_id),
-    )
+    rows = _chunked(
+        store, campaign_id,
+        "outcome, MIN(MAX(CAST((duration - ?) / ? AS INTEGER), 0), ?), COUNT(*)",
+        "1, 2", (low, width, bins - 1))
     out: dict[str, list[int]] = {}
     for outcome, b, n in rows:
-        out.setdefault(outcome, [0] * bins)[b] += n
+        if outcome in ("pass", "fail", "timeout"):
+            out.setdefault(outcome, [0] * bins)[b] += n
     return out
 
 

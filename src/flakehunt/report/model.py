@@ -156,12 +156,13 @@ def build_report(store: Store, ref: str | int | None = None,
     variants = [_variant(n, spec_variants.get(n, {}), counts.get(n, {}), verdicts.get(n))
                 for n in names]
     failed, total = queries.failed_runs(store, c.id, FAILURE_LIMIT)
+    scan = queries.scan(store, c.id)
     return CampaignReport(
         id=c.id, uuid=c.uuid, kind=c.kind, title=c.title, state=c.state, created=c.created,
-        finished=c.finished, span=queries.time_span(store, c.id), variants=variants,
+        finished=c.finished, span=scan.span, variants=variants,
         comparison=comparison,
-        signatures=_signatures(store, c.id, names), curves=_curves(store, c.id, names),
-        durations=_durations(store, c.id),
+        signatures=_signatures(store, c.id, names), curves=_curves(scan, names),
+        durations=_durations(store, c.id, scan.durations),
         failures=[_failed(r) for r in failed], failures_total=total,
         timelines=_timelines(root, failed),
         rerun=Rerun(rerun_command(c), c.spec.get("cwd", ""), _settings(c.spec),
@@ -254,13 +255,12 @@ def _signatures(store: Store, cid: int, names: list[str]) -> list[SignatureRepor
     return out
 
 
-def _curves(store: Store, cid: int, names: list[str]) -> list[Curve]:
-    span = queries.time_span(store, cid)
-    t0 = span[0] if span else 0.0
+def _curves(scan: queries.Scan, names: list[str]) -> list[Curve]:
+    t0 = scan.span[0] if scan.span else 0.0
     acc: dict[str, tuple[list[tuple[int, int]], list[tuple[float, int]]]] = {
         n: ([(0, 0)], [(0.0, 0)]) for n in names}
     totals: dict[str, list[int]] = {n: [0, 0] for n in names}
-    for b in queries.progress_buckets(store, cid):
+    for b in scan.buckets:
         by_run, by_time = acc.setdefault(b.variant, ([(0, 0)], [(0.0, 0)]))
         t = totals.setdefault(b.variant, [0, 0])
         t[0] += b.runs
@@ -271,8 +271,7 @@ def _curves(store: Store, cid: int, names: list[str]) -> list[Curve]:
     return [Curve(n, *acc[n]) for n in acc if totals[n][0]]
 
 
-def _durations(store: Store, cid: int) -> Durations | None:
-    stats = queries.duration_stats(store, cid)
+def _durations(store: Store, cid: int, stats: list[queries.DurationStats]) -> Durations | None:
     if not stats:
         return None
     low = min(s.minimum for s in stats)
