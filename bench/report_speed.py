@@ -17,6 +17,7 @@ Then it times, side by side in one process:
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -76,6 +77,7 @@ def time_report(store: Store, cid: int, out: Path) -> dict[str, float]:
     from flakehunt.report.markdown import render_markdown
     from flakehunt.report.model import build_report
 
+    c0 = time.process_time()
     t0 = time.perf_counter()
     model = build_report(store, cid)
     t1 = time.perf_counter()
@@ -87,7 +89,7 @@ def time_report(store: Store, cid: int, out: Path) -> dict[str, float]:
     render_json([model])
     t3 = time.perf_counter()
     return {"model": t1 - t0, "html": t2 - t1, "others": t3 - t2, "total": t3 - t0,
-            "size": out.stat().st_size}
+            "cpu": time.process_time() - c0, "size": out.stat().st_size}
 
 
 def main() -> None:
@@ -101,13 +103,15 @@ def main() -> None:
         t = time.perf_counter()
         big = populate(store, "run", ("default",), args.runs)
         cmp_ = populate(store, "compare", tuple(RATES), 3 * args.compare_runs)
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time "
+              "suffers from other processes; CPU time less so)")
         print(f"inserted {args.runs:,} + {3 * args.compare_runs:,} runs in "
               f"{time.perf_counter() - t:.1f} s (not part of the timing)")
         for label, cid in ((f"run campaign, {args.runs:,} runs", big),
                            (f"compare campaign, 3 x {args.compare_runs:,} runs", cmp_)):
             r = time_report(store, cid, Path(tmp) / f"c{cid}.html")
             print(f"{label}: report {r['total']:.2f} s (model {r['model']:.2f} s, html "
-                  f"{r['html']:.2f} s, md+junit+json {r['others']:.2f} s); "
+                  f"{r['html']:.2f} s, md+junit+json {r['others']:.2f} s; CPU {r['cpu']:.2f} s); "
                   f"HTML {r['size'] / 1024:.0f} KiB")
         t = time.perf_counter()
         n = sum(1 for _ in store.runs(big))

@@ -60,23 +60,9 @@ def outcome_counts(store: Store, campaign_id: int) -> dict[str, dict[str, int]]:
     return out
 
 
-def time_span(store: Store, campaign_id: int) -> tuple[float, float] | None:
-    """Return (first start, last end) of a campaign's runs, or None without runs."""
-    row = _conn(store).execute(
-        "SELECT MIN(started), MAX(started + duration) FROM runs WHERE campaign_id = ?",
-        (campaign_id,),
-    ).fetchone()
-    return None if row[0] is None else (float(row[0]), float(row[1]))
-
-
 def hosts(store: Store, campaign_id: int) -> list[tuple[str, str, int, int, int]]:
     """Return (host, platform, runs, min concurrency, max concurrency) per host."""
-    rows = _conn(store).execute(
-        "SELECT host, platform, COUNT(*), MIN(concurrency), MAX(concurrency) FROM runs"
-        " WHERE +campaign_id = ? GROUP BY host, platform ORDER BY COUNT(*) DESC",
-        (campaign_id,),
-    )
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return scan(store, campaign_id, 1).hosts
 
 
 def signature_variant_counts(store: Store, campaign_id: int) -> list[tuple[str, str, str, int]]:
@@ -120,50 +106,61 @@ def signature_examples(store: Store, campaign_id: int) -> dict[str, RunRow]:
 CHUNK = 50_000  # rows per GROUP BY: SQLite sorts each group-by; small sorts stay in cache
 
 
-def _chunks(store: Store, campaign_id: int) -> Iterator[tuple[int, int]]:
-    """Yield rowid ranges covering a campaign's runs (rows are appended as runs end)."""
+def _id_range(store: Store, campaign_id: int) -> tuple[int, int] | None:
     lo, hi = _conn(store).execute(
         "SELECT MIN(id), MAX(id) FROM runs WHERE campaign_id = ?", (campaign_id,)
     ).fetchone()
-    if lo is None:
-        return
-    for start in range(int(lo), int(hi) + 1, CHUNK):
-        yield start, start + CHUNK - 1
+    return None if lo is None else (int(lo), int(hi))
 
 
 def _chunked(store: Store, campaign_id: int, select: str, group: str,
-             params: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+             params: tuple[Any, ...], ids: tuple[int, int] | None) -> Iterator[tuple[Any, ...]]:
+    """Run a GROUP BY over rowid ranges of CHUNK rows (rows are appended as runs end)."""
     # "+campaign_id" keeps SQLite on the rowid range instead of the campaign index,
     # which would visit every row of the campaign for each chunk.
     sql = (f"SELECT {select} FROM runs WHERE id BETWEEN ? AND ? AND +campaign_id = ?"
            f" GROUP BY {group}")
-    for lo, hi in _chunks(store, campaign_id):
-        yield from _conn(store).execute(sql, (*params, lo, hi, campaign_id))
+    if ids is None:
+        return
+    for lo in range(ids[0], ids[1] + 1, CHUNK):
+        yield from _conn(store).execute(sql, (*params, lo, lo + CHUNK - 1, campaign_id))
 
 
 @dataclass
 class Scan:
-    """One pass over a campaign: progress buckets, outcome counts, span, durations."""
+    """One pass over a campaign: progress buckets, span, durations, hosts."""
 
     buckets: list[Bucket]
     span: tuple[float, float] | None
     durations: list[DurationStats]
+    hosts: list[tuple[str, str, int, int, int]]  # host, platform, runs, min/max concurrency
+    ids: tuple[int, int] | None  # the campaign's rowid range
 
 
 def scan(store: Store, campaign_id: int, buckets: int = 300) -> Scan:
-    """Aggregate a campaign in one pass (chunked GROUP BY variant, slice, outcome)."""
-    top = store.max_seq(campaign_id)
-    width = max(1, -(-int(top) // max(1, buckets)))
+    """Aggregate a campaign in one pass (chunked GROUP BY variant, slice, outcome, host).
+
+    Slices follow the order runs were recorded (the rowid), which is the order
+    they ended: about *buckets* slices per campaign.
+    """
+    ids = _id_range(store, campaign_id)
+    lo = ids[0] if ids else 0
+    width = 1 if ids is None else max(1, -(-(ids[1] - ids[0] + 1) // max(1, buckets)))
     per: dict[tuple[str, int], list[Any]] = {}
     dur: dict[str, list[float]] = {}
+    host: dict[tuple[str, str], list[int]] = {}
     first, last = float("inf"), float("-inf")
     rows = _chunked(
         store, campaign_id,
-        "variant, (seq - 1) / ?, outcome, COUNT(*), MAX(seq), MAX(started + duration),"
-        " MIN(started), MIN(duration), MAX(duration), TOTAL(duration)",
-        "1, 2, 3", (width,))
-    for variant, b, outcome, n, mseq, mend, mstart, dmin, dmax, dsum in rows:
+        "variant, (id - ?) / ?, outcome, host, platform, COUNT(*), MAX(seq),"
+        " MAX(started + duration), MIN(started), MIN(duration), MAX(duration), TOTAL(duration),"
+        " MIN(concurrency), MAX(concurrency)",
+        "1, 2, 3, 4, 5", (lo, width), ids)
+    for (variant, b, outcome, h, plat, n, mseq, mend, mstart, dmin, dmax, dsum,
+         cmin, cmax) in rows:
         first, last = min(first, mstart), max(last, mend)
+        hc = host.setdefault((h, plat), [0, cmin, cmax])
+        hc[0], hc[1], hc[2] = hc[0] + n, min(hc[1], cmin), max(hc[2], cmax)
         if outcome not in ("pass", "fail", "timeout"):
             continue
         acc = per.setdefault((variant, b), [0, 0, 0, float("-inf")])
@@ -173,12 +170,15 @@ def scan(store: Store, campaign_id: int, buckets: int = 300) -> Scan:
         d = dur.setdefault(outcome, [0, float("inf"), float("-inf"), 0.0])
         d[0] += n
         d[1], d[2], d[3] = min(d[1], dmin), max(d[2], dmax), d[3] + dsum
-    order = sorted(per, key=lambda k: (k[1], per[k][2]))
+    order = sorted(per, key=lambda k: (k[1], per[k][3]))
     return Scan(
         buckets=[Bucket(k[0], per[k][0], per[k][1], per[k][2], per[k][3]) for k in order],
         span=None if first == float("inf") else (first, last),
         durations=[DurationStats(o, int(d[0]), d[1], d[3] / d[0], d[2])
                    for o, d in sorted(dur.items())],
+        hosts=sorted(((h, p, c[0], c[1], c[2]) for (h, p), c in host.items()),
+                     key=lambda x: -x[2]),
+        ids=ids,
     )
 
 
@@ -193,13 +193,14 @@ def duration_stats(store: Store, campaign_id: int) -> list[DurationStats]:
 
 
 def duration_histogram(
-    store: Store, campaign_id: int, low: float, width: float, bins: int
+    store: Store, campaign_id: int, low: float, width: float, bins: int,
+    ids: tuple[int, int] | None = None,
 ) -> dict[str, list[int]]:
     """Return outcome -> runs per bin of ``[low + i*width, low + (i+1)*width)``."""
     rows = _chunked(
         store, campaign_id,
         "outcome, MIN(MAX(CAST((duration - ?) / ? AS INTEGER), 0), ?), COUNT(*)",
-        "1, 2", (low, width, bins - 1))
+        "1, 2", (low, width, bins - 1), ids or _id_range(store, campaign_id))
     out: dict[str, list[int]] = {}
     for outcome, b, n in rows:
         if outcome in ("pass", "fail", "timeout"):

@@ -162,11 +162,11 @@ def build_report(store: Store, ref: str | int | None = None,
         finished=c.finished, span=scan.span, variants=variants,
         comparison=comparison,
         signatures=_signatures(store, c.id, names), curves=_curves(scan, names),
-        durations=_durations(store, c.id, scan.durations),
+        durations=_durations(store, c.id, scan.durations, scan.ids),
         failures=[_failed(r) for r in failed], failures_total=total,
         timelines=_timelines(root, failed),
         rerun=Rerun(rerun_command(c), c.spec.get("cwd", ""), _settings(c.spec),
-                    queries.hosts(store, c.id), c.version, __version__),
+                    scan.hosts, c.version, __version__),
         evidence_root=str(root), spec=c.spec,
     )
 
@@ -271,13 +271,14 @@ def _curves(scan: queries.Scan, names: list[str]) -> list[Curve]:
     return [Curve(n, *acc[n]) for n in acc if totals[n][0]]
 
 
-def _durations(store: Store, cid: int, stats: list[queries.DurationStats]) -> Durations | None:
+def _durations(store: Store, cid: int, stats: list[queries.DurationStats],
+               ids: tuple[int, int] | None) -> Durations | None:
     if not stats:
         return None
     low = min(s.minimum for s in stats)
     high = max(s.maximum for s in stats)
     width = (high - low) / HIST_BINS or 1e-3
-    counts = queries.duration_histogram(store, cid, low, width, HIST_BINS)
+    counts = queries.duration_histogram(store, cid, low, width, HIST_BINS, ids)
     edges = [low + i * width for i in range(HIST_BINS + 1)]
     return Durations(edges, counts, stats)
 
