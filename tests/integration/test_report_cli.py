@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from junitparser import JUnitXml
-
 from tests.helpers import flakehunt
 
 # Fails when the run number is a multiple of 3; prints hostile text.

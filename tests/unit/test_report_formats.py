@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from junitparser import Failure, JUnitXml
+from tests.report_campaign import make_campaign
 
 from flakehunt.campaign.experiment import analyse_campaign
 from flakehunt.record.store import Store
@@ -17,7 +18,6 @@ from flakehunt.report.junit import render_junit
 from flakehunt.report.markdown import code, render_markdown
 from flakehunt.report.model import CampaignReport, build_report, clean_text
 from flakehunt.report.write import Outputs, write_reports, write_step_summary
-from tests.report_campaign import make_campaign
 
 
 @pytest.fixture(scope="module")
