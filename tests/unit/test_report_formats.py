@@ -121,3 +121,17 @@ def test_write_reports_and_step_summary(recorded: tuple[Store, int, CampaignRepo
     assert write_step_summary(store, cid) == str(summary)
     text = summary.read_text()
     assert text.startswith("earlier step\n") and "| variant | runs |" in text
+
+
+def test_duration_histogram_samples_passes_only(
+        recorded: tuple[Store, int, CampaignReport]) -> None:
+    from flakehunt.record import queries
+
+    store, cid, r = recorded
+    d = r.durations
+    assert d is not None and d.pass_sample == 1
+    width = d.edges[1] - d.edges[0]
+    half = queries.duration_histogram(store, cid, d.edges[0], width, 30, pass_sample=2)
+    assert sum(half["fail"]) == sum(d.counts["fail"])
+    assert sum(half["timeout"]) == sum(d.counts["timeout"])
+    assert abs(sum(half["pass"]) - sum(d.counts["pass"]) / 2) <= 2

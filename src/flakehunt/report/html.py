@@ -110,6 +110,9 @@ def _durations(r: CampaignReport) -> str:
     if r.durations is None:
         return out[0] + "<p>No counted run.</p>"
     out.append(charts.durations(r.durations))
+    if r.durations.pass_sample > 1:
+        out.append(f'<p class="note">passing runs drawn from every {r.durations.pass_sample:,}'
+                   "th run (a systematic sample); failures and the table below: all runs</p>")
     rows = [[esc(s.outcome), esc(f"{s.runs:,}"), f"{s.minimum:.3f}", f"{s.mean:.3f}",
              f"{s.maximum:.3f}"] for s in r.durations.stats]
     out.append(_table(["outcome", "runs", "min s", "mean s", "max s"], rows, {1, 2, 3, 4}))

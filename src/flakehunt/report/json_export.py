@@ -37,7 +37,7 @@ def campaign_to_dict(r: CampaignReport) -> dict[str, Any]:
         "cumulative": [{"variant": c.variant, "by_run": [list(p) for p in c.by_run],
                         "by_time": [list(p) for p in c.by_time]} for c in r.curves],
         "durations": None if d is None else {
-            "edges": d.edges, "counts": d.counts,
+            "edges": d.edges, "counts": d.counts, "pass_sample": d.pass_sample,
             "stats": [{"outcome": s.outcome, "runs": s.runs, "min": s.minimum,
                        "mean": s.mean, "max": s.maximum} for s in d.stats]},
         "failures": {"total": r.failures_total, "listed": [asdict(f) for f in r.failures]},

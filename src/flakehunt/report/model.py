@@ -24,6 +24,7 @@ TAIL_BYTES = 4096
 FAILURE_LIMIT = 200  # failed runs listed (and given evidence links) per campaign
 TIMELINE_LIMIT = 3  # failures whose flight-recorder timeline is drawn
 HIST_BINS = 30
+HIST_PASS_SAMPLE = 100_000  # passing runs in the duration histogram: a sample beyond this
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Durations:
     edges: list[float]  # HIST_BINS + 1 bin edges, seconds
     counts: dict[str, list[int]]  # outcome -> runs per bin
     stats: list[queries.DurationStats]
+    pass_sample: int = 1  # passing runs counted: every pass_sample-th (failures: all)
 
 
 @dataclass(frozen=True)
@@ -278,9 +280,11 @@ def _durations(store: Store, cid: int, stats: list[queries.DurationStats],
     low = min(s.minimum for s in stats)
     high = max(s.maximum for s in stats)
     width = (high - low) / HIST_BINS or 1e-3
-    counts = queries.duration_histogram(store, cid, low, width, HIST_BINS, ids)
+    passes = sum(s.runs for s in stats if s.outcome == "pass")
+    sample = max(1, passes // HIST_PASS_SAMPLE)
+    counts = queries.duration_histogram(store, cid, low, width, HIST_BINS, ids, sample)
     edges = [low + i * width for i in range(HIST_BINS + 1)]
-    return Durations(edges, counts, stats)
+    return Durations(edges, counts, stats, sample)
 
 
 def _failed(r: RunRow) -> FailedRun:
