@@ -135,3 +135,25 @@ def test_duration_histogram_samples_passes_only(
     assert sum(half["fail"]) == sum(d.counts["fail"])
     assert sum(half["timeout"]) == sum(d.counts["timeout"])
     assert abs(sum(half["pass"]) - sum(d.counts["pass"]) / 2) <= 2
+
+
+@pytest.mark.parametrize(("kind", "spec", "want"), [
+    ("run", {"jobs": 4, "limits": {"runs": 100, "max_failures": 0}, "timeout": 600.0,
+             "variants": [{"name": "default", "argv": ["/bin/sh", "-c", "make test"]}]},
+     "flakehunt run -j 4 -n 100 --max-failures 0 --timeout 600s -c 'make test'"),
+    ("run", {"jobs": 1, "limits": {"max_failures": 1, "duration": 3600.0},
+             "variants": [{"name": "default", "argv": ["ninja", "-C", "out dir"]}]},
+     "flakehunt run -j 1 --duration 3600s -- ninja -C 'out dir'"),
+    ("compare", {"jobs": 2, "limits": {"runs": 50}, "seed": 9, "baseline": "a",
+                 "variants": [{"name": "a", "argv": ["/bin/sh", "-c", "t"]},
+                              {"name": "b", "argv": ["/bin/sh", "-c", "t && sync"],
+                               "env": [["K", "v w"]]}]},
+     "flakehunt compare -j 2 -n 50 --seed 9 --baseline a -V a=t -V 'b=t && sync' "
+     "-e 'b:K=v w'"),
+])
+def test_rerun_command(kind: str, spec: dict[str, object], want: str) -> None:
+    from flakehunt.record.store import CampaignRow
+    from flakehunt.report.model import rerun_command
+
+    row = CampaignRow(1, "u", kind, 0.0, None, "finished", "h", "0", dict(spec), "t")
+    assert rerun_command(row) == want
