@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "merge": ("flakehunt.cli.merge", "merge", "Merge campaigns from several databases (shards)."),
     "doctor": ("flakehunt.cli.doctor", "doctor", "Check crash dumps, telemetry, evidence space."),
     "bisect": ("flakehunt.cli.bisect", "bisect", "Find the commit that made a test flaky."),
+    "report": ("flakehunt.cli.report", "report", "Write HTML, Markdown, JUnit or JSON reports."),
 }
 
 
