@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from flakehunt.cli.cluster_options import cluster_options, shard_option
-from flakehunt.cli.options import common_settings, hunt_options, shell_argv
+from flakehunt.cli.options import common_settings, hunt_options, shell_argv, write_reports
 from flakehunt.errors import UsageError
 from flakehunt.status import ExitStatus
 
@@ -121,6 +121,8 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
         result = analyse_campaign(store, summary.campaign_id, baseline=baseline,
                                   confidence=confidence, method=method,
                                   sequential=until_decided)
+        reports = write_reports(store, summary.campaign_id, opts["report"],
+                                html_by_default=True)
     finally:
         store.close()
     doc = to_dict(result) | {"campaign": summary.campaign_id, "seed": spec.seed,
@@ -129,6 +131,8 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
         click.echo(json.dumps(doc, indent=2))
     else:
         click.echo(render_experiment(summary, spec.seed, render_terminal(result)))
+        for line in reports:
+            click.echo(line)
         if notes := executor_notes(executor):
             click.echo(notes)
     _export(export_markdown, render_markdown(result))

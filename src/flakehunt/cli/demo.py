@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from flakehunt.cli.options import write_reports
 from flakehunt.errors import UsageError
 from flakehunt.status import ExitStatus
 
@@ -50,6 +51,7 @@ def demo(quick: bool, runs: int | None, jobs: int | None, seed: int | None, db: 
         summary = hunt(plan.spec, store, LocalExecutor(), progress)
         result = analyse_campaign(store, summary.campaign_id)
         failed = next(iter(store.runs(summary.campaign_id, outcomes=("fail", "timeout"))), None)
+        reports = write_reports(store, summary.campaign_id, None, html_by_default=True)
     finally:
         store.close()
     click.echo(render_experiment(summary, plan.spec.seed, render_terminal(result)))
@@ -60,6 +62,8 @@ def demo(quick: bool, runs: int | None, jobs: int | None, seed: int | None, db: 
         if kept:
             click.echo("  (compare the image with what the run step saw: "
                        f"cmp {' '.join(str(p) for p in kept)})")
+    for line in reports:
+        click.echo(line)
     click.echo("")
     click.echo(OUTRO)
     click.echo(f"Look again with: flakehunt show {summary.campaign_id}")

@@ -103,6 +103,8 @@ def hunt_options(f: F) -> F:
             show_default=True,
             help="Plain status line interval when not on a terminal.",
         ),
+        click.option("--report", "report", metavar="PATH",
+                     help="Write the HTML report here (compare and demo write one anyway)."),
         click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
         click.option("-q", "--quiet", is_flag=True, help="No live progress."),
     ]
@@ -201,3 +203,21 @@ def common_settings(p: dict[str, Any], *, default_max_failures: int) -> dict[str
 def title_for(argv: tuple[str, ...], shell: str | None) -> str:
     """The command as people would type it."""
     return shell if shell is not None else shlex.join(argv)
+
+
+def write_reports(store: Any, campaign_id: int, html: str | None, *,
+                  html_by_default: bool) -> list[str]:
+    """Append Markdown to $GITHUB_STEP_SUMMARY when set; write the HTML report if asked.
+
+    Returns lines to print ("report: PATH"). Runs after every run is recorded, so a
+    report that cannot be written loses nothing.
+    """
+    from flakehunt.report.write import write_html_report, write_step_summary
+
+    lines = []
+    step = write_step_summary(store, campaign_id)
+    if step:
+        lines.append(f"summary appended to {step}")
+    if html or html_by_default:
+        lines.append(f"report: {write_html_report(store, campaign_id, html)}")
+    return lines

@@ -10,7 +10,13 @@ from typing import Any
 import click
 
 from flakehunt.cli.cluster_options import cluster_options, shard_option
-from flakehunt.cli.options import common_settings, hunt_options, shell_argv, title_for
+from flakehunt.cli.options import (
+    common_settings,
+    hunt_options,
+    shell_argv,
+    title_for,
+    write_reports,
+)
 from flakehunt.errors import CouldNotStart, UsageError
 from flakehunt.status import ExitStatus
 
@@ -102,12 +108,16 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
             resume=resume,
             limits=limits,
         )
+        reports = write_reports(store, summary.campaign_id, opts["report"],
+                                html_by_default=False)
     finally:
         store.close()
     if opts["as_json"]:
         click.echo(json.dumps(summary_to_dict(summary), indent=2))
     else:
         click.echo(render_summary(summary))
+        for line in reports:
+            click.echo(f"  {line}")
         if notes := executor_notes(executor):
             click.echo(notes)
     if summary.start_error and summary.runs == 0:

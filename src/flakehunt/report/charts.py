@@ -57,8 +57,11 @@ def rates(report: CampaignReport) -> str:
     """Failure rate per variant (%) with its interval as error bars."""
     import pygal
 
+    # The axis must reach the highest interval end, or its whisker is cut off.
+    top = max((v.interval[1] * 100 for v in report.variants), default=1.0)
     chart = pygal.Bar(**_config(y_title="failure rate, %", show_legend=False,
-                                print_values=True, value_formatter=lambda v: f"{v:.2f}%"))
+                                print_values=True, value_formatter=lambda v: f"{v:.2f}%",
+                                range=(0, max(top * 1.05, 1e-3))))
     chart.x_labels = [v.name for v in report.variants]
     chart.add("failure rate", [
         {"value": v.rate * 100,
