@@ -22,6 +22,8 @@ from flakehunt.status import ExitStatus
               metavar="NAME V1,V2,...", help="One variant per value of {NAME} in the command.")
 @click.option("-e", "--variant-env", "variant_env", multiple=True, metavar="NAME:KEY=VALUE",
               help="Environment for one variant.")
+@click.option("--variant-load", "variant_load", multiple=True, metavar="NAME=PROFILE",
+              help="Stressors while variant NAME runs, e.g. loaded=io=4 (see docs/load.md).")
 @click.option("--baseline", metavar="NAME", help="The variant others are compared with "
               "(default: the first).")
 @click.option("--seed", type=int, default=None, help="Seed of the blocked random order.")
@@ -41,7 +43,8 @@ from flakehunt.status import ExitStatus
 @hunt_options
 @click.argument("shared", nargs=-1, type=click.UNPROCESSED)
 def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
-            variant_env: tuple[str, ...], baseline: str | None, seed: int | None,
+            variant_env: tuple[str, ...], variant_load: tuple[str, ...],
+            baseline: str | None, seed: int | None,
             until_decided: bool, max_runs: int, confidence: float, method: str,
             campaign_file: Path | None, export_markdown: str | None, export_json: str | None,
             shared: tuple[str, ...], **opts: Any) -> int:
@@ -98,6 +101,7 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
         raise UsageError("an experiment needs a bound",
                          "give -n RUNS per variant ('flakehunt plan' says how many), "
                          "--duration, or --until-decided")
+    variants = _with_load(variants, variant_load, settings["evidence"]["watch"])
     spec = CampaignSpec(kind="compare", variants=variants,
                         title=" vs ".join(v.name for v in variants), cwd=os.getcwd(),
                         seed=seed if seed is not None else int.from_bytes(os.urandom(4), "big"),
@@ -128,6 +132,20 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
     if summary.stop_reason == "interrupted":
         return int(ExitStatus.INTERRUPTED)
     return int(ExitStatus.FAILURES if summary.failures else ExitStatus.OK)
+
+
+def _with_load(variants: Any, items: tuple[str, ...], watch: dict[str, Any]) -> Any:
+    """Give each variant its recorded load profile; store --variant-load for the watch."""
+    from dataclasses import replace
+
+    from flakehunt.cli.watch_options import campaign_profile
+    from flakehunt.load.profile import parse_variant_loads
+
+    per = parse_variant_loads(items, {v.name for v in variants})
+    watch["variant_load"] = {k: p.text() for k, p in per.items()}
+    base = campaign_profile(watch)
+    return tuple(replace(v, load_profile=(base.plus(per[v.name]) if v.name in per else base)
+                         .text()) for v in variants)
 
 
 def _export(path: str | None, text: str) -> None:

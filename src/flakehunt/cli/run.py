@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from flakehunt.cli.options import common_settings, hunt_options, shell_argv, title_for
+from flakehunt.cli.watch_options import campaign_load_text
 from flakehunt.errors import CouldNotStart, UsageError
 from flakehunt.status import ExitStatus
 
@@ -69,9 +70,10 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
         if shell is None and not command:
             raise UsageError("no command to run", "e.g. flakehunt run -- make test")
         argv = shell_argv(shell) if shell is not None else tuple(command)
+        load = campaign_load_text(settings["evidence"]["watch"])
         spec = CampaignSpec(
             kind="run",
-            variants=(Variant("default", argv),),
+            variants=(Variant("default", argv, load_profile=load),),
             title=title_for(argv, shell),
             cwd=os.getcwd(),
             **settings,
