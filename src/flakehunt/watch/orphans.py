@@ -195,15 +195,26 @@ class OrphanWatch:
         """Return every live process of this campaign's runs, at its end."""
         from flakehunt.execute.posix import marked_pids
 
+        import time
+
         with self._lock:
-            pids = set(marked_pids([self.session_marker]))
-            if self._fd is not None:
-                with contextlib.suppress(OSError):
-                    pids |= {int(p) for p in os.pread(self._fd, 1 << 16, 0).split()}
             self._running.clear()
-            self._classify(sorted(pids))
+            seen: set[int] = set()
+            for _ in range(3):  # a daemon may still be forking: look until nothing is new
+                pids = set(marked_pids([self.session_marker]))
+                if self._fd is not None:
+                    with contextlib.suppress(OSError):
+                        pids |= {int(p) for p in os.pread(self._fd, 1 << 16, 0).split()}
+                if pids <= seen:
+                    break
+                seen |= pids
+                self._classify(sorted(pids))
+                time.sleep(0.02)
             live = []
             for pid, o in self.known.items():
-                if pid not in self.exclude and _stat_fields(pid) is not None:
-                    live.append(o)
+                fields = _stat_fields(pid)
+                if pid not in self.exclude and fields is not None:
+                    # Named now: at discovery it may have been between fork and exec.
+                    live.append(Orphan(pid, fields[0], cmdline_of(pid) or o.cmdline, o.run,
+                                       o.found_by))
             return live
