@@ -18,6 +18,7 @@ import contextlib
 import os
 import signal
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +73,7 @@ class OrphanWatch:
         self.known: dict[int, Orphan] = {}
         self._foreign: set[int] = set()  # our children that no run started (the guardian)
         self._running: dict[str, int] = {}  # run id -> seq, for runs in flight
-        self._leaders: dict[int, int] = {}  # leader pid (= session id) -> seq
+        self._leaders: OrderedDict[int, int] = OrderedDict()  # leader pid (= session id) -> seq
         self._lock = threading.Lock()
         self._last = b""
         self._fd: int | None = None
@@ -102,7 +103,7 @@ class OrphanWatch:
         if leader is not None:
             self._leaders[leader] = seq
             if len(self._leaders) > MAX_LEADERS:
-                self._leaders.pop(next(iter(self._leaders)))
+                self._leaders.popitem(last=False)  # O(1); dict.pop(next(iter())) is not
         if self._fd is not None:
             try:
                 data = os.pread(self._fd, 1 << 16, 0)

@@ -62,7 +62,7 @@ def scan_proc(proc: str = "/proc", *, fds: bool = True) -> list[ProcSample]:
         s = parse_stat(pid, text)
         if s is None:
             continue
-        if fds and s.state != "Z":
+        if fds and s.state != "Z" and s.ppid != 2 and pid != 2:  # kernel threads: no fds
             s = s._replace(fds=_fd_count(pid) if proc == "/proc" else None)
         out.append(s)
     return out
