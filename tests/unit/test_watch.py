@@ -162,3 +162,41 @@ def test_before_launch_returns_when_stopped(tmp_path: Path) -> None:
         assert 0.15 < time.monotonic() - t0 < 2
     finally:
         w.close()
+
+
+def test_zombies_growing_are_counted_with_their_parents(tmp_path: Path) -> None:
+    rounds = [
+        [sample(10, 5, name="make"), sample(11, 0, state="Z")],
+        [sample(10, 5, name="make"), *(sample(20 + i, 0, state="Z") for i in range(4))],
+    ]
+    rounds[1] = [s._replace(ppid=10) if s.state == "Z" else s for s in rounds[1]]
+    feed = iter(rounds)
+    w = RunWatch({"every": 1}, marker_env={"K": "v"}, cwd=str(tmp_path),
+                 evidence_root=str(tmp_path), scan=lambda: next(feed))
+    w._tick()
+    w._tick()
+    assert (w.report.zombies_start, w.report.zombies_end) == (1, 4)
+    assert w.report.zombie_parents[0] == ("make", 10, 4)
+    assert any("zombies: 4 (were 1); parents: make pid 10 (4)" in n for n in w.take_notices())
+    lines = w.report.lines()
+    assert any(line.startswith("zombies: 1 at the start, 4 at the end") for line in lines)
+    w.close()
+
+
+def test_leaks_are_told_live_once_per_interval(tmp_path: Path) -> None:
+    n = {"runs": 0}
+
+    def scan() -> list[ProcSample]:
+        return [sample(4312, 100 + 16 * n["runs"], name="CcmExec.exe")]
+
+    now = {"t": 0.0}
+    w = RunWatch({"every": 1}, marker_env={"K": "v"}, cwd=str(tmp_path),
+                 evidence_root=str(tmp_path), scan=scan, clock=lambda: now["t"])
+    for i in range(8):
+        n["runs"] = w.runs_done = i
+        now["t"] += 1
+        w._tick()
+    notices = w.take_notices()
+    assert len(notices) == 1 and "CcmExec.exe pid 4312: +16.0 fds/run" in notices[0]
+    w.close()
+    assert w.report.leaks[0].name == "CcmExec.exe"

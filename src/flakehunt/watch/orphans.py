@@ -194,9 +194,9 @@ class OrphanWatch:
 
     def leftovers(self) -> list[Orphan]:
         """Return every live process of this campaign's runs, at its end."""
-        from flakehunt.execute.posix import marked_pids
-
         import time
+
+        from flakehunt.execute.posix import marked_pids
 
         with self._lock:
             self._running.clear()
