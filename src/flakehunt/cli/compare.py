@@ -122,7 +122,8 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
     finally:
         store.close()
     doc = to_dict(result) | {"campaign": summary.campaign_id, "seed": spec.seed,
-                             "stop_reason": summary.stop_reason}
+                             "stop_reason": summary.stop_reason,
+                             "watch": summary.watch.to_dict() if summary.watch else None}
     if opts["as_json"]:
         click.echo(json.dumps(doc, indent=2))
     else:

@@ -168,10 +168,10 @@ class OrphanWatch:
 
         ended = []
         for o in orphans:
+            env_run = environ_of(o.pid).get(RUN_KEY)  # before the kill: a zombie has none
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(o.pid, signal.SIGKILL)
                 ended.append(o.pid)
-            env_run = environ_of(o.pid).get(RUN_KEY)
             if env_run:
                 ended += kill_marked([(RUN_KEY, env_run)], rounds=2)
         self.reap_pids(ended)

@@ -10,6 +10,7 @@ reaping of orphans that ended. The main thread drains ``take_notices``.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import threading
@@ -63,6 +64,7 @@ class RunWatch:
         self._scan = scan or procscan.scan
         self.clock = clock
         self.runs_done = 0
+        self._completed = itertools.count(1)
         self._notices: list[str] = []
         self._last_notice: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -75,6 +77,7 @@ class RunWatch:
         self._ours: dict[tuple[int, float], bool] = {}
         self._zombie_max = 0
         self._started = False
+        self._want_thread = False
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -84,7 +87,15 @@ class RunWatch:
         self.orphans.exclude |= self.load.pids
         self._started = True
         self._guard()  # the first launch must wait if the machine is already short
-        if self.every > 0 or self.limits.active or self.kill_leaker:
+        # The sampling thread starts with the first launch: after the executor
+        # forked its guardian (a fork is safest while no thread of ours runs).
+        self._want_thread = self.every > 0 or self.limits.active or bool(self.kill_leaker)
+
+    def _start_thread(self) -> None:
+        with self._lock:
+            if not self._want_thread or self._quit.is_set():
+                return
+            self._want_thread = False
             self._thread = threading.Thread(target=self._loop, name="flakehunt-watch",
                                             daemon=True)
             self._thread.start()
@@ -122,6 +133,8 @@ class RunWatch:
 
     def before_launch(self, stop: threading.Event) -> None:
         """Wait while the machine is below a floor; end a pending --kill-leaker target."""
+        if self._want_thread:
+            self._start_thread()
         while self._pause_reason is not None and not stop.is_set():
             stop.wait(0.2)
         if self._pending_kills:
@@ -144,7 +157,7 @@ class RunWatch:
         """Account for a finished run; return what its evidence record gets, if anything."""
         a = result.attempt
         self.load.run_ended(a.variant)
-        self.runs_done += 1
+        self.runs_done = next(self._completed)  # atomic under the GIL, unlike += 1
         found = self.orphans.run_ended(a.run_id, a.seq, result.pid)
         if not found:
             return None
@@ -261,7 +274,7 @@ class RunWatch:
                          f"parents: {who}")
 
     def _final_zombies(self) -> None:
-        if self.every > 0 and self._started:
+        if self.every > 0 and self._started and self.report.samples:
             with contextlib.suppress(Exception):
                 self._zombies(self._scan())
 
