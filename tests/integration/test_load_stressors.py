@@ -62,6 +62,10 @@ def test_stressors_go_when_flakehunt_is_sigkilled(tmp_path: Path) -> None:
     assert wait_until(lambda: not ours(tag), timeout=10), ours(tag)
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}") or _zombie(pid)
+    # Nobody was left to remove the io directory; the next campaign with io load does.
+    assert len(load_dirs(tmp_path)) == 1
+    flakehunt("run", "-n", "1", "--load", "io=1", "--", "true", cwd=tmp_path, check=0)
+    assert load_dirs(tmp_path) == []
 
 
 def _zombie(pid: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -200,3 +201,37 @@ def test_leaks_are_told_live_once_per_interval(tmp_path: Path) -> None:
     assert len(notices) == 1 and "CcmExec.exe pid 4312: +16.0 fds/run" in notices[0]
     w.close()
     assert w.report.leaks[0].name == "CcmExec.exe"
+
+
+def test_orphan_found_by_its_run_marker_without_a_subreaper(tmp_path: Path) -> None:
+    import subprocess
+
+    from flakehunt.watch.orphans import OrphanWatch
+
+    env = {**os.environ, "FLAKEHUNT_RUN_ID": "run-abc", "FLAKEHUNT_RUN": "7",
+           "FLAKEHUNT_SESSION": "sess"}
+    proc = subprocess.Popen(["sleep", "30"], env=env)
+    try:
+        w = OrphanWatch(("FLAKEHUNT_SESSION", "sess"), use_children=False)
+        assert not w.cheap
+        w.run_started("run-abc", 7)
+        assert wait_for(lambda: os.path.exists(f"/proc/{proc.pid}/environ"))
+        found = w.run_ended("run-abc", 7, None)
+        assert [(o.pid, o.name, o.run, o.found_by) for o in found] == [
+            (proc.pid, "sleep", 7, "marker")]
+        assert "sleep 30" in found[0].cmdline
+        assert [o.pid for o in w.leftovers()] == [proc.pid]
+        assert w.kill(found) == [proc.pid]
+        assert not os.path.exists(f"/proc/{proc.pid}")  # killed and reaped
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def wait_for(pred, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return bool(pred())

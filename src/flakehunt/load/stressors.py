@@ -31,6 +31,35 @@ from collections.abc import Mapping
 from flakehunt.load.profile import LoadProfile
 
 STRESSOR_KEY = "FLAKEHUNT_STRESSOR"
+DIR_PREFIX = ".flakehunt-load-"  # then the owner's pid: stale ones can be told apart
+
+
+def remove_stale_dirs(workdir: str) -> list[str]:
+    """Remove io stressor directories left by a flakehunt that was SIGKILLed (pid gone)."""
+    removed = []
+    try:
+        names = os.listdir(workdir)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(DIR_PREFIX):
+            continue
+        pid_text = name[len(DIR_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(os.path.join(workdir, name), ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _pythonpath() -> str:
@@ -62,7 +91,8 @@ class StressorPool:
         prof = self.profile
         jobs: list[list[str]] = [["cpu", "-"]] * prof.cpu + [["spawn", "-"]] * prof.spawn
         if prof.io:
-            self.tmpdir = tempfile.mkdtemp(prefix=".flakehunt-load-", dir=self.workdir)
+            remove_stale_dirs(self.workdir)
+            self.tmpdir = tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-", dir=self.workdir)
             jobs += [["io", self.tmpdir]] * prof.io
         if prof.mem:
             jobs.append(["mem", str(prof.mem)])
