@@ -110,7 +110,7 @@ class RunWatch:
         """At the end, before the executor's sweep: stop the load, list or spare leftovers."""
         self._stop_thread()
         self._final_zombies()
-        self._set_pause(None)
+        self._set_pause(None, quiet=True)  # count the pause up to the end; no "resumed"
         self.load.stop()
         spared = set(getattr(executor, "left_running", ()))
         left = [o for o in self.orphans.leftovers() if not _in_groups(o.pid, spared)]
@@ -283,7 +283,7 @@ class RunWatch:
             return
         self._set_pause(shortfall(self.limits))
 
-    def _set_pause(self, reason: str | None) -> None:
+    def _set_pause(self, reason: str | None, *, quiet: bool = False) -> None:
         now = self.clock()
         was = self._pause_reason
         if reason is not None and was is None:
@@ -295,7 +295,8 @@ class RunWatch:
         elif reason is None and was is not None:
             took = now - self._paused_since
             self.report.paused_seconds += took
-            self._notice("pause", f"resumed launching after {took:.1f}s", force=True)
+            if not quiet:
+                self._notice("pause", f"resumed launching after {took:.1f}s", force=True)
         self._pause_reason = reason
 
     def _notice(self, kind: str, text: str, *, force: bool = False) -> None:
