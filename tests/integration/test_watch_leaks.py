@@ -56,9 +56,10 @@ def test_outside_process_leaking_one_fd_per_run_is_reported(tmp_path: Path, leak
     assert mine[0]["name"] == "fdleaker"
     assert 0.85 <= mine[0]["per_run"] <= 1.15
     assert mine[0]["r2"] >= 0.95
-    text = flakehunt("run", "-n", "25", "-j", "1", "--watch-every", "0.1s", "-c", cmd,
-                     cwd=tmp_path, check=0).stdout
-    assert f"fdleaker pid {leaker.pid}: +1.0 fds/run" in text
+    again = flakehunt("run", "-n", "25", "-j", "1", "--watch-every", "0.1s", "-c", cmd,
+                      cwd=tmp_path, check=0)
+    assert f"fdleaker pid {leaker.pid}: +1.0 fds/run" in again.stdout
+    assert f"leaking with the runs: fdleaker pid {leaker.pid}" in again.stderr  # live
 
 
 def test_kill_leaker_ends_the_named_leaker_with_a_warning(tmp_path: Path, leaker) -> None:  # type: ignore[no-untyped-def]

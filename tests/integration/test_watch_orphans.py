@@ -73,3 +73,26 @@ def test_leave_orphans_spares_and_lists_them(tmp_path: Path) -> None:
 def test_kill_and_leave_orphans_contradict(tmp_path: Path) -> None:
     proc = flakehunt("run", "--kill-orphans", "--leave-orphans", "--", "true", cwd=tmp_path)
     assert proc.returncode == 2 and "contradict" in proc.stderr
+
+
+def test_ctrl_c_ends_a_campaign_paused_by_the_resource_guard(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ}
+    env.pop("CI", None)
+    proc = subprocess.Popen([sys.executable, "-m", "flakehunt", "run", "-n", "5",
+                             "--min-free-mem", "1024TiB", "--", "true"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err = ""
+    assert proc.stderr is not None
+    while "paused launching" not in err:
+        line = proc.stderr.readline()
+        assert line, err
+        err += line
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 130 and time.monotonic() - t0 < 5
+    assert "paused launching 1 time(s)" in out and "no run completed" in out
