@@ -36,7 +36,7 @@ DIR_PREFIX = ".flakehunt-load-"  # then the owner's pid: stale ones can be told 
 
 def remove_stale_dirs(workdir: str) -> list[str]:
     """Remove io stressor directories left by a flakehunt that was SIGKILLed (pid gone)."""
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(workdir)
     except OSError:
