@@ -50,6 +50,7 @@ class CampaignSummary:
     setup_problems: list[str] = field(default_factory=list)  # e.g. cores will not be kept
     per_variant: dict[str, VariantCounts] = field(default_factory=dict)
     this_invocation_runs: int = 0
+    watch: Any = None  # flakehunt.watch.report.WatchReport: orphans, zombies, leaks, load
 
 
 class Books:

@@ -24,6 +24,7 @@ from flakehunt.record.store import Store
 
 if TYPE_CHECKING:
     from flakehunt.evidence.session import EvidenceSession
+    from flakehunt.watch.session import RunWatch
 
 
 def evidence_root_for(db_path: Path) -> Path:
@@ -62,6 +63,14 @@ def _evidence_session(spec: CampaignSpec, store: Store) -> tuple[EvidenceSession
     return EvidenceSession(options, budget=budget), budget
 
 
+def _run_watch(spec: CampaignSpec, store: Store, executor: Executor) -> RunWatch:
+    """Build the campaign's watch from the settings stored in ``spec.evidence['watch']``."""
+    from flakehunt.watch.session import RunWatch
+
+    return RunWatch(spec.evidence.get("watch") or {}, marker_env=executor.marker_env(),
+                    cwd=spec.cwd, evidence_root=str(evidence_root_for(store.path)))
+
+
 def hunt(
     spec: CampaignSpec,
     store: Store,
@@ -97,14 +106,16 @@ def hunt(
     store.set_campaign_state(campaign_id, "running")
     evidence, budget = _evidence_session(spec, store)
     setup = evidence.start(campaign_id)
+    watch = _run_watch(spec, store, executor)
     try:
+        watch.start()  # stressors and the sampling thread (stopped in the finally below)
         problems = list(setup.problems) if setup is not None else []
         for problem in problems:
             progress.notice(problem)
         sched = Scheduler(spec, store, executor, campaign_id=campaign_id,
                           campaign_uuid=campaign_uuid,
                           evidence_root=str(evidence_root_for(store.path)), progress=progress,
-                          observer=observer, evidence=evidence, budget=budget)
+                          observer=observer, evidence=evidence, budget=budget, watch=watch)
         with sigterm_as_interrupt():
             try:
                 summary = sched.run()
@@ -115,7 +126,9 @@ def hunt(
             summary.telemetry_notes = evidence.comparison()
         summary.setup_problems = problems
     finally:
+        watch.close()
         evidence.close()
+    summary.watch = watch.report
     state = "interrupted" if summary.stop_reason == "interrupted" else "finished"
     store.set_campaign_state(campaign_id, state)
     return summary

@@ -9,6 +9,7 @@ every running group, then (second Ctrl-C) KILL.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
@@ -34,6 +35,7 @@ from flakehunt.triage.signature import signature_for
 
 if TYPE_CHECKING:
     from flakehunt.evidence.session import EvidenceSession
+    from flakehunt.watch.session import RunWatch
 
 SHELL_HOOK_TIMEOUT = 3600.0
 
@@ -57,6 +59,7 @@ class Scheduler:
         observer: Callable[[Finished], str | None] | None = None,
         evidence: EvidenceSession | None = None,
         budget: EvidenceBudget | None = None,
+        watch: RunWatch | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
@@ -75,6 +78,7 @@ class Scheduler:
             ignore_regex=compile_regex(spec.ignore_regex),
         )
         self.evidence = evidence
+        self.watch = watch  # orphans, leaks, the resource guard, load (flakehunt.watch)
         self.files = RunFiles(
             evidence_root,
             campaign_id,
@@ -171,14 +175,22 @@ class Scheduler:
     def _slot(self, slot: int) -> None:
         try:
             scratch = self.files.slot_scratch(slot)
-            while (nxt := self._next(slot)) is not None:
+            watch = self.watch
+            while True:
+                if watch is not None:
+                    watch.before_launch(self._stop)  # the resource guard may hold us here
+                if (nxt := self._next(slot)) is None:
+                    break
                 variant, block, seq = nxt
                 paths = self.files.paths(seq, scratch)
                 attempt = self._attempt(variant, block, seq, slot, paths)
                 self._hook(self.spec.hooks.prepare, attempt)
+                if watch is not None:
+                    watch.run_started(attempt.run_id, seq, variant.name)
                 result = self.executor.execute(attempt)
+                extra = watch.run_ended(result) if watch is not None else None
                 self._hook(self.spec.hooks.cleanup, attempt)
-                finished = self._interpret(result, paths)
+                finished = self._interpret(result, paths, extra)
                 self._apply_stop_rules(finished)
                 self._record(finished)
         except BaseException as exc:  # a full disk, a broken database: stop, then report
@@ -228,7 +240,9 @@ class Scheduler:
             check=False,
         )
 
-    def _interpret(self, result: AttemptResult, paths: RunPaths) -> Finished:
+    def _interpret(
+        self, result: AttemptResult, paths: RunPaths, extra: dict[str, object] | None = None
+    ) -> Finished:
         a = result.attempt
         outcome = classify(result, self.rules, a.log_path)
         tail: bytes | None = None
@@ -264,6 +278,9 @@ class Scheduler:
                 evidence = self.files.failed(a.seq, paths)
         if result.timed_out:
             label = f"timeout after {a.timeout:g}s" + (f", {label}" if result.returncode else "")
+        evidence_json = ev.evidence_json
+        if extra:  # what the watch saw (orphans), beside the evidence session's record
+            evidence_json = json.dumps({**json.loads(evidence_json or "{}"), **extra})
         note = result.start_error
         if result.left_running:
             note = f"left running for a debugger: pid {result.pid} (kill -- -{result.pid})"
@@ -295,7 +312,7 @@ class Scheduler:
             note=note,
             core_captured=ev.core_captured,
             core_reason=ev.core_reason,
-            evidence_json=ev.evidence_json,
+            evidence_json=evidence_json,
         )
         return Finished(result, outcome, row, sig)
 
@@ -328,6 +345,9 @@ class Scheduler:
                 with self._record_lock:
                     snap = books.snapshot()
                 self.progress.update(snap)
+                if self.watch is not None:
+                    for text in self.watch.take_notices():
+                        self.progress.notice(text)
             except KeyboardInterrupt:
                 interrupts += 1
                 self.request_stop("interrupted")
@@ -335,6 +355,10 @@ class Scheduler:
         for t in threads:
             t.join()
         try:
+            if self.watch is not None:
+                self.watch.campaign_ending(self.executor)
+                for text in self.watch.take_notices():
+                    self.progress.notice(text)
             self.executor.close()
         finally:
             self._hook(spec.hooks.conclude, None)

@@ -23,6 +23,8 @@ from flakehunt.status import ExitStatus
               metavar="NAME V1,V2,...", help="One variant per value of {NAME} in the command.")
 @click.option("-e", "--variant-env", "variant_env", multiple=True, metavar="NAME:KEY=VALUE",
               help="Environment for one variant.")
+@click.option("--variant-load", "variant_load", multiple=True, metavar="NAME=PROFILE",
+              help="Stressors while variant NAME runs, e.g. loaded=io=4 (see docs/load.md).")
 @click.option("--baseline", metavar="NAME", help="The variant others are compared with "
               "(default: the first).")
 @click.option("--seed", type=int, default=None, help="Seed of the blocked random order.")
@@ -44,7 +46,8 @@ from flakehunt.status import ExitStatus
 @shard_option
 @click.argument("shared", nargs=-1, type=click.UNPROCESSED)
 def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
-            variant_env: tuple[str, ...], baseline: str | None, seed: int | None,
+            variant_env: tuple[str, ...], variant_load: tuple[str, ...],
+            baseline: str | None, seed: int | None,
             until_decided: bool, max_runs: int, confidence: float, method: str,
             campaign_file: Path | None, export_markdown: str | None, export_json: str | None,
             shared: tuple[str, ...], **opts: Any) -> int:
@@ -103,6 +106,7 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
                          "--duration, or --until-decided")
     shard, settings["limits"] = sharded_limits(opts["shard"], settings["limits"], seed,
                                                until_decided)
+    variants = _with_load(variants, variant_load, settings["evidence"]["watch"])
     spec = CampaignSpec(kind="compare", variants=variants, shard=shard,
                         title=" vs ".join(v.name for v in variants), cwd=os.getcwd(),
                         seed=seed if seed is not None else int.from_bytes(os.urandom(4), "big"),
@@ -126,7 +130,8 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
     finally:
         store.close()
     doc = to_dict(result) | {"campaign": summary.campaign_id, "seed": spec.seed,
-                             "stop_reason": summary.stop_reason}
+                             "stop_reason": summary.stop_reason,
+                             "watch": summary.watch.to_dict() if summary.watch else None}
     if opts["as_json"]:
         click.echo(json.dumps(doc, indent=2))
     else:
@@ -140,6 +145,20 @@ def compare(variant_specs: tuple[str, ...], params: tuple[tuple[str, str], ...],
     if summary.stop_reason == "interrupted":
         return int(ExitStatus.INTERRUPTED)
     return int(ExitStatus.FAILURES if summary.failures else ExitStatus.OK)
+
+
+def _with_load(variants: Any, items: tuple[str, ...], watch: dict[str, Any]) -> Any:
+    """Give each variant its recorded load profile; store --variant-load for the watch."""
+    from dataclasses import replace
+
+    from flakehunt.cli.watch_options import campaign_profile
+    from flakehunt.load.profile import parse_variant_loads
+
+    per = parse_variant_loads(items, {v.name for v in variants})
+    watch["variant_load"] = {k: p.text() for k, p in per.items()}
+    base = campaign_profile(watch)
+    return tuple(replace(v, load_profile=(base.plus(per[v.name]) if v.name in per else base)
+                         .text()) for v in variants)
 
 
 def _export(path: str | None, text: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from flakehunt.campaign.spec import Hooks, Limits
+from flakehunt.cli.watch_options import watch_settings
 from flakehunt.errors import InputError, UsageError
 from flakehunt.units import parse_duration, parse_size
 
@@ -111,8 +112,9 @@ def hunt_options(f: F) -> F:
     for opt in reversed(opts):
         f = opt(f)
     from flakehunt.cli.evidence_options import evidence_options
+    from flakehunt.cli.watch_options import watch_options
 
-    return evidence_options(f)
+    return watch_options(evidence_options(f))
 
 
 def parse_exit_codes(text: str) -> tuple[int, ...]:
@@ -196,7 +198,9 @@ def common_settings(p: dict[str, Any], *, default_max_failures: int) -> dict[str
         max_evidence=cap,
         fresh_dir=p["fresh_dir"],
         hooks=Hooks(p["setup"], p["prepare"], p["cleanup"], p["conclude"]),
-        evidence=evidence_settings(p, jobs, cap),
+        # The watch settings ride in the evidence dict (stored with the spec, so
+        # --resume keeps them; the evidence session ignores keys it does not know).
+        evidence={**evidence_settings(p, jobs, cap), "watch": watch_settings(p)},
     )
 
 

@@ -17,6 +17,7 @@ from flakehunt.cli.options import (
     title_for,
     write_reports,
 )
+from flakehunt.cli.watch_options import campaign_load_text
 from flakehunt.errors import CouldNotStart, UsageError
 from flakehunt.status import ExitStatus
 
@@ -82,10 +83,11 @@ def run(command: tuple[str, ...], shell: str | None, resume: str | None, **opts:
         argv = shell_argv(shell) if shell is not None else tuple(command)
         # One variant: every block is the same, the seed is moot.
         shard, settings["limits"] = sharded_limits(opts["shard"], settings["limits"], 0)
+        load = campaign_load_text(settings["evidence"]["watch"])
         spec = CampaignSpec(
             shard=shard,
             kind="run",
-            variants=(Variant("default", argv),),
+            variants=(Variant("default", argv, load_profile=load),),
             title=title_for(argv, shell),
             cwd=os.getcwd(),
             **settings,

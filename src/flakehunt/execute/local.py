@@ -56,6 +56,8 @@ class LocalExecutor:
         self._cwd = os.getcwd()
         self._on_spawn: Callable[[Attempt, int], None] | None = None
         self._real_cwd = os.path.realpath(self._cwd)
+        # --leave-orphans: close() leaves the runs' escaped descendants alive.
+        self.spare_leftovers = False
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -80,7 +82,8 @@ class LocalExecutor:
         """End whatever is left, then dismiss the guardian politely."""
         self.interrupt(force=True)
         # Escaped descendants of finished runs (daemons): the campaign's leftovers.
-        posix.kill_marked([(SESSION_KEY, self.session)], spare_groups=self.left_running)
+        if not self.spare_leftovers:
+            posix.kill_marked([(SESSION_KEY, self.session)], spare_groups=self.left_running)
         if self._watchdog is not None:
             self._watchdog.close()
         if self._guardian_fd is not None:

@@ -76,6 +76,8 @@ def render_summary(s: CampaignSummary) -> str:
         lines.append("  evidence cap reached: later logs were dropped (raise --max-evidence)")
     for pid in s.left_running:
         lines.append(f"  left running for a debugger: pid {pid} (end it: kill -- -{pid})")
+    if s.watch is not None:  # orphans, zombies, leaks, pauses, load (flakehunt.watch)
+        lines += [f"  {line}" for line in s.watch.lines()]
     if s.runs or s.failures:
         lines.append(f"  evidence: {s.evidence_dir}")
     return "\n".join(lines)
@@ -112,6 +114,7 @@ def summary_to_dict(s: CampaignSummary, confidence: float = 0.95) -> dict[str, A
         "left_running": s.left_running,
         "telemetry_notes": s.telemetry_notes,
         "setup_problems": s.setup_problems,
+        "watch": s.watch.to_dict() if s.watch is not None else None,
     }
 
 
@@ -130,4 +133,6 @@ def render_experiment(s: CampaignSummary, seed: int, table: str) -> str:
             lines.append(f"its output: {s.first_failure_log}")
     if also := _also(s):
         lines.append("also: " + also)
+    if s.watch is not None:
+        lines += s.watch.lines()
     return "\n".join(lines)
