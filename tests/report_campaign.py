@@ -52,7 +52,9 @@ def make_campaign(tmp_path: Path, runs: int = 60) -> tuple[Store, int]:
         kind="compare",
         variants=tuple(Variant(v, ("/bin/sh", "-c", f"ninja -C out && {v}")) for v in VARIANTS),
         title=" vs ".join(VARIANTS), cwd=str(tmp_path), jobs=2,
-        limits=Limits(runs=runs, max_failures=0), timeout=30.0, baseline="normal", seed=7)
+        limits=Limits(runs=runs, max_failures=0), timeout=30.0, baseline="normal", seed=7,
+        # The telemetry of this fake campaign is written below, not by the recorder.
+        evidence={"telemetry_hz": 0.0, "cores": False})
     summary = hunt(spec, store, TimingOutExecutor(_behaviour), NullProgress())
     cid = summary.campaign_id
     first = next(store.runs(cid, outcomes=("fail",)))
@@ -75,6 +77,6 @@ def add_telemetry(evidence_dir: Path, run_id: str, started: float) -> None:
     win = Window(t[0], t[-1], system, runs, procs, {0: run_id}, 10.0)
     write_window_file(str(evidence_dir / "telemetry.jsonl.gz"), win)
     ndir = evidence_dir / "passing-neighbours"
-    ndir.mkdir()
+    ndir.mkdir(exist_ok=True)
     nwin = dataclasses.replace(win, run_names={0: "f" * 32})
     write_window_file(str(ndir / ("f" * 32 + ".telemetry.jsonl.gz")), nwin)
