@@ -18,6 +18,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,10 @@ from flakehunt.watch.procscan import cmdline_of, environ_of
 
 RUN_KEY = "FLAKEHUNT_RUN_ID"
 MAX_LEADERS = 4096  # run leaders remembered for attribution by session id
+
+
+_SETTLE_TRIES = 25  # looks at a new child still being born (a double fork in flight)
+_SETTLE_PAUSE = 0.004
 
 
 @dataclass(frozen=True)
@@ -111,10 +116,22 @@ class OrphanWatch:
                 return []
             if data == self._last:
                 return []  # the per-run fast path: nothing new re-parented to us
-            with self._lock:
-                found, settled = self._classify([int(p) for p in data.split()])
-                if settled:
-                    self._last = data
+            found: list[Orphan] = []
+            for attempt in range(_SETTLE_TRIES):
+                with self._lock:
+                    more, settled = self._classify([int(p) for p in data.split()])
+                    found += more
+                    if settled:
+                        self._last = data
+                if settled or attempt == _SETTLE_TRIES - 1:
+                    break
+                # Something new is still being born (a double fork in flight):
+                # give it a few milliseconds so it is pinned to this run.
+                time.sleep(_SETTLE_PAUSE)
+                try:
+                    data = os.pread(self._fd, 1 << 16, 0)
+                except OSError:
+                    break
             return found
         from flakehunt.execute.posix import marked_pids
 
@@ -132,6 +149,12 @@ class OrphanWatch:
                 continue
             name, _pgid, sid = fields
             env = environ_of(pid)
+            if not env:
+                # Unreadable or empty: a process in the middle of execve (a daemon's
+                # setsid + exec) shows no environment for a moment. Not foreign:
+                # look again, or it would never be attributed to its run.
+                settled = False
+                continue
             run_id = env.get(RUN_KEY)
             if run_id is not None and run_id in self._running:
                 settled = False  # its run is still going: look again later
@@ -147,7 +170,11 @@ class OrphanWatch:
             elif env.get(self.session_marker[0]) != self.session_marker[1]:
                 self._foreign.add(pid)  # not from a run: the guardian, a caller's child
                 continue
-            orphan = Orphan(pid, name, cmdline_of(pid), seq, how)
+            cmdline = cmdline_of(pid)
+            if not cmdline:  # mid-exec as well: its command line is not there yet
+                settled = False
+                continue
+            orphan = Orphan(pid, name, cmdline, seq, how)
             self.known[pid] = orphan
             found.append(orphan)
         return found, settled
