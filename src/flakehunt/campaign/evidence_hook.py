@@ -38,11 +38,13 @@ NONE = RunEvidenceFields()
 
 
 def collect(session: EvidenceSession, result: AttemptResult, outcome: Outcome,
-            evidence_dir: str) -> RunEvidenceFields:
+            evidence_dir: str | None) -> RunEvidenceFields:
     """Hand the run to the evidence session; for a failure, check its core with chkimg."""
     failed = outcome.failed
     rec = session.attempt_ended(result, failed=failed,
                                 evidence_dir=evidence_dir if failed else None)
+    if not failed and not rec.hashes and rec.telemetry is None:
+        return NONE  # the common case, thousands of times a second: nothing to record
     doc: dict[str, Any] = rec.to_record()
     doc.pop("evidence_path", None)  # the row has its own, relative to the evidence root
     line = None

@@ -251,7 +251,10 @@ class Scheduler:
         label = status_label(result.returncode, result.platform)
         ev = evidence_hook.NONE
         if self.evidence is not None and outcome is not Outcome.COULD_NOT_START:
-            where = evidence_hook.absolute_dir(self.files.evidence_root, a.campaign_id, a.seq)
+            where = None
+            if outcome.failed:
+                where = evidence_hook.absolute_dir(self.files.evidence_root, a.campaign_id,
+                                                   a.seq)
             ev = evidence_hook.collect(self.evidence, result, outcome, where)
             for text in ev.notices:
                 self.progress.notice(text)
