@@ -69,3 +69,16 @@ def wait_until(predicate, timeout: float = 10.0, step: float = 0.05) -> bool:  #
             return True
         time.sleep(step)
     return bool(predicate())
+
+
+def plugin_args() -> tuple[str, ...]:
+    """Name the plugin with -p unless its pytest11 entry point loads it already.
+
+    With flakehunt installed, ``-p flakehunt.pytest_plugin`` would register the
+    same module a second time, which pytest refuses.
+    """
+    from importlib.metadata import entry_points
+
+    if any(ep.value == "flakehunt.pytest_plugin" for ep in entry_points(group="pytest11")):
+        return ()
+    return ("-p", "flakehunt.pytest_plugin")

@@ -8,20 +8,9 @@ import pytest
 
 pytest.importorskip("xdist", reason="pytest-xdist is not installed")
 
+from tests.helpers import plugin_args
+
 pytest_plugins = ["pytester"]
-
-
-def plugin_args() -> tuple[str, ...]:
-    """Name the plugin with -p unless its pytest11 entry point loads it already.
-
-    With flakehunt installed, ``-p flakehunt.pytest_plugin`` would register the
-    same module a second time, which pytest refuses.
-    """
-    from importlib.metadata import entry_points
-
-    if any(ep.value == "flakehunt.pytest_plugin" for ep in entry_points(group="pytest11")):
-        return ()
-    return ("-p", "flakehunt.pytest_plugin")
 
 
 ARGS = (*plugin_args(), "-n", "2",

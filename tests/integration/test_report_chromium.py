@@ -7,24 +7,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.report_campaign import make_campaign
 
 from flakehunt.report.html import CSP
-from flakehunt.report.write import write_html_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
 )
-
-
-@pytest.fixture(scope="module")
-def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("report")
-    store, cid = make_campaign(tmp)
-    path = Path(write_html_report(store, cid))
-    store.close()
-    return path
 
 
 def chromium(tmp_path: Path, page: Path, *extra: str) -> subprocess.CompletedProcess[str]:

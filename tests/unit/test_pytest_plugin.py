@@ -8,24 +8,12 @@ import time
 import numpy  # noqa: F401  (pytester drops modules a run imported; numpy cannot reload)
 import pytest
 import scipy.stats  # noqa: F401
+from tests.helpers import plugin_args
 
 from flakehunt.report.summary import pct
 from flakehunt.stats.intervals import clopper_pearson, wilson
 
 pytest_plugins = ["pytester"]
-
-
-def plugin_args() -> tuple[str, ...]:
-    """Name the plugin with -p unless its pytest11 entry point loads it already.
-
-    With flakehunt installed, ``-p flakehunt.pytest_plugin`` would register the
-    same module a second time, which pytest refuses.
-    """
-    from importlib.metadata import entry_points
-
-    if any(ep.value == "flakehunt.pytest_plugin" for ep in entry_points(group="pytest11")):
-        return ()
-    return ("-p", "flakehunt.pytest_plugin")
 
 
 PLUGIN = plugin_args()

@@ -5,21 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from tests.report_campaign import make_campaign
 
 from flakehunt.report.html import CSP, render_html
 from flakehunt.report.model import build_report
-from flakehunt.report.write import write_html_report
-
-
-@pytest.fixture(scope="module")
-def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("report")
-    store, cid = make_campaign(tmp)
-    path = Path(write_html_report(store, cid))
-    store.close()
-    return path
 
 
 def test_default_path_and_sections(report_file: Path) -> None:
