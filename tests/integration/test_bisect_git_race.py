@@ -84,30 +84,19 @@ def _short(repo: Path, sha: str) -> str:
     return _git(repo, "rev-parse", "--short", sha)
 
 
+def _bisect(repo: Path, db: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``flakehunt bisect ARGS`` on *repo*: --build turns the template into the script in
+    each probe's own worktree, and the test is ``sh race.sh``."""
+    return flakehunt("bisect", *args, "--build", "cp race.sh.in race.sh", "--db", db, "--",
+                     "sh", "race.sh", cwd=repo, timeout=300)
+
+
 def test_bisect_finds_the_commit_that_introduced_the_race(
     repo: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
     r, shas = repo
     db = str(tmp_path / "fh.db")
-    # --build turns the template into the script, in the probe's own worktree.
-    proc = flakehunt(
-        "bisect",
-        "--good",
-        shas[0],
-        "--bad",
-        shas[20],
-        "--build",
-        "cp race.sh.in race.sh",
-        "-j",
-        "2",
-        "--db",
-        db,
-        "--",
-        "sh",
-        "race.sh",
-        cwd=r,
-        timeout=300,
-    )
+    proc = _bisect(r, db, "--good", shas[0], "--bad", shas[20], "-j", "2")
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     m = re.search(r"first bad commit: (\w+) \(P = ([0-9.]+)\)", proc.stdout)
     assert m, proc.stdout
@@ -127,25 +116,7 @@ def test_bisect_fixed_finds_the_commit_that_removed_the_race(
 ) -> None:
     r, shas = repo
     db = str(tmp_path / "fh.db")
-    proc = flakehunt(
-        "bisect",
-        "--fixed",
-        "--bad",
-        shas[18],
-        "--good",
-        shas[30],
-        "--build",
-        "cp race.sh.in race.sh",
-        "-j",
-        "2",
-        "--db",
-        db,
-        "--",
-        "sh",
-        "race.sh",
-        cwd=r,
-        timeout=300,
-    )
+    proc = _bisect(r, db, "--fixed", "--bad", shas[18], "--good", shas[30], "-j", "2")
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     m = re.search(r"first fixed commit: (\w+) \(P = ([0-9.]+)\)", proc.stdout)
     assert m and m.group(1) == _short(r, shas[26]), proc.stdout
@@ -156,26 +127,7 @@ def test_resume_continues_from_the_recorded_probes(
 ) -> None:
     r, shas = repo
     db = str(tmp_path / "fh.db")
-    first = flakehunt(
-        "bisect",
-        "--good",
-        shas[0],
-        "--bad",
-        shas[20],
-        "--build",
-        "cp race.sh.in race.sh",
-        "--max-runs",
-        "12",
-        "-j",
-        "1",
-        "--db",
-        db,
-        "--",
-        "sh",
-        "race.sh",
-        cwd=r,
-        timeout=300,
-    )
+    first = _bisect(r, db, "--good", shas[0], "--bad", shas[20], "--max-runs", "12", "-j", "1")
     assert first.returncode == 1, (first.stdout, first.stderr)
     assert "undecided" in first.stdout
     before = runs_in(first.stdout)
