@@ -44,3 +44,29 @@ def test_not_a_database_is_one_clear_error(tmp_path: Path) -> None:
     db.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="is it a flakehunt database"):
         Store.open(db)
+
+
+def test_campaigns_and_runs_are_found_by_id_prefix_and_sequence(tmp_path: Path) -> None:
+    from flakehunt.errors import NotFound
+
+    store = Store.open(tmp_path / "f.db")
+    a = store.create_campaign(uuid="abc111", kind="run", host="h", version="0", spec={},
+                              title="a")
+    store.create_campaign(uuid="abc222", kind="run", host="h", version="0", spec={}, title="b")
+    assert store.campaign(str(a)).uuid == "abc111"
+    assert store.campaign("abc1").id == a
+    assert store.campaign(None).uuid == "abc222"  # the latest
+    with pytest.raises(NotFound, match="ambiguous"):
+        store.campaign("abc")
+    with pytest.raises(NotFound, match="no campaign 'zzz'"):
+        store.campaign("zzz")
+    row = dict(run_id="feedbeef01", campaign_id=a, variant="default", seq=7, block=7, slot=0,
+               host="h", worker="", platform="posix", concurrency=1, load_profile="",
+               started=1.0, duration=0.1, returncode=0, status_label="exit 0", outcome="pass")
+    store.add_runs([row, {**row, "run_id": "feedbeef02", "seq": 8, "block": 8}])
+    assert store.run(f"{a}:7").run_id == "feedbeef01"
+    assert store.run("feedbeef02").seq == 8
+    with pytest.raises(NotFound, match="ambiguous"):
+        store.run("feedbeef")
+    with pytest.raises(NotFound, match="CAMPAIGN:SEQ"):
+        store.run(f"{a}:x")

@@ -218,12 +218,9 @@ class Store:
                 "SELECT * FROM campaigns WHERE id = ?", (int(text),)
             ).fetchone()
         else:
-            rows = self._conn.execute(
-                "SELECT * FROM campaigns WHERE uuid LIKE ? || '%'", (text,)
-            ).fetchall()
-            if len(rows) > 1:
-                raise NotFound(f"campaign {text!r} is ambiguous", "give more of its id")
-            row = rows[0] if rows else None
+            row = _by_prefix(self._conn.execute(
+                "SELECT * FROM campaigns WHERE uuid LIKE ? || '%' LIMIT 2", (text,)
+            ), f"campaign {text!r}")
         if row is None:
             raise NotFound(f"no campaign {text!r}", "'flakehunt history' lists them")
         return _campaign(row)
@@ -309,13 +306,10 @@ class Store:
                 (cid, int(seq)),
             ).fetchone()
         else:
-            rows = self._conn.execute(
+            row = _by_prefix(self._conn.execute(
                 f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE run_id LIKE ? || '%' LIMIT 2",
                 (ref,),
-            ).fetchall()
-            if len(rows) > 1:
-                raise NotFound(f"run {ref!r} is ambiguous", "give more of its id")
-            row = rows[0] if rows else None
+            ), f"run {ref!r}")
         if row is None:
             raise NotFound(f"no run {ref!r}", "'flakehunt failures' lists failed runs")
         return _run(row)
@@ -392,6 +386,14 @@ class Store:
                                last_seen=v["t_last"])
                for k, v in merged.items()]
         return sorted(out, key=lambda d: (-d.count, d.first_seq))
+
+
+def _by_prefix(cursor: sqlite3.Cursor, what: str) -> tuple[Any, ...] | None:
+    """The one row an id prefix names, None if none; ambiguous prefixes are refused."""
+    rows = cursor.fetchall()
+    if len(rows) > 1:
+        raise NotFound(f"{what} is ambiguous", "give more of its id")
+    return rows[0] if rows else None
 
 
 def _tally(counts: dict[str, int]) -> Tally:
