@@ -240,12 +240,24 @@ class Store:
         """Insert finished runs and commit at once (one transaction for the batch)."""
         if not runs:
             return
-        # Fast path: rows with every column; others (older callers) get NULLs.
-        rows = [_ROW(r) if len(r) == _N_INSERT else tuple(r.get(c) for c in _INSERT_COLUMNS)
-                for r in runs]
+        # Fast path: rows with every column (the scheduler's). A row with fewer
+        # inserts just its own columns, so the schema's defaults fill the rest.
+        full = [_ROW(r) for r in runs if len(r) == _N_INSERT]
+        partial = [r for r in runs if len(r) != _N_INSERT]
         try:
             with self._conn:
-                self._conn.executemany(_INSERT_RUN, rows)
+                if full:
+                    self._conn.executemany(_INSERT_RUN, full)
+                for r in partial:
+                    unknown = set(r) - set(_INSERT_COLUMNS)
+                    if unknown:
+                        raise sqlite3.OperationalError(f"no column {sorted(unknown)[0]!r}")
+                    cols = list(r)
+                    self._conn.execute(
+                        f"INSERT INTO runs ({', '.join(cols)})"
+                        f" VALUES ({', '.join('?' * len(cols))})",
+                        [r[c] for c in cols],
+                    )
         except sqlite3.Error as exc:
             raise StoreError(
                 f"cannot record runs in {self.path}: {exc}",
