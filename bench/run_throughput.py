@@ -25,12 +25,17 @@ import time
 LINE = re.compile(rb"^(\d+(?:\.\d+)?)s: (\d+) runs so far", re.M)
 
 
+# As installed for users: byte-compiled modules (PYTHONDONTWRITEBYTECODE would make
+# every start-up compile the whole package again).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def flakehunt_seconds(runs: int, jobs: int, workdir: str, cmd: list[str]) -> float:
     """Return the wall time of a recording flakehunt campaign, start-up included."""
     t0 = time.monotonic()
     subprocess.run([sys.executable, "-m", "flakehunt", "run", "-q", "-j", str(jobs), "-n",
                     str(runs), "--max-failures", "0", "--", *cmd], cwd=workdir, check=True,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, env=ENV)
     return time.monotonic() - t0
 
 
@@ -47,7 +52,10 @@ def stress_rate(seconds: float, jobs: int, workdir: str) -> float | None:
     p = subprocess.Popen([exe, "-p", str(jobs), "/bin/true"], cwd=workdir,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     time.sleep(seconds + 0.5)
-    p.send_signal(signal.SIGINT)
+    # SIGKILL, not SIGINT: started from a shell's background job, SIGINT is
+    # ignored and stress ran on, loading every later measurement. Its progress
+    # lines are already written.
+    p.send_signal(signal.SIGKILL)
     out, _ = p.communicate(timeout=10)
     points = [(float(t), int(n)) for t, n in LINE.findall(out)]
     if not points:
@@ -76,7 +84,7 @@ def overhead_20ms(n: int, workdir: str) -> tuple[float, float]:
     t0 = time.monotonic()
     subprocess.run([sys.executable, "-m", "flakehunt", "run", "-q", "-j", "1", "-n", str(n),
                     "--max-failures", "0", "--", "sleep", "0.02"], cwd=workdir, check=True,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, env=ENV)
     return bare, time.monotonic() - t0
 
 

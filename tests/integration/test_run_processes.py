@@ -15,6 +15,9 @@ import psutil
 import pytest
 from tests.helpers import flakehunt, leftovers, wait_until
 
+from flakehunt.errors import StoreError
+from flakehunt.record.store import Store
+
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX process control")
 
 DAEMON = r"""
@@ -112,11 +115,14 @@ def _start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     )
 
 
-def _db_rows(db: Path) -> list[tuple[int, str]]:
+def _db_rows(db: Path, *, replay: bool = False) -> list[tuple[int, str]]:
+    """The runs in the database; *replay*: first store a killed flakehunt's journal."""
     try:
+        if replay:
+            Store.open(db, create=False).close()  # as any later flakehunt command would
         with sqlite3.connect(db) as conn:
             return conn.execute("SELECT seq, outcome FROM runs ORDER BY seq").fetchall()
-    except sqlite3.OperationalError:  # created, schema not yet written
+    except (sqlite3.OperationalError, StoreError):  # created, schema not yet written
         return []
 
 
@@ -154,7 +160,7 @@ def test_sigkill_of_flakehunt_loses_no_finished_run_and_resume_continues(tmp_pat
     assert wait_until(lambda: db.exists() and len(_db_rows(db)) >= 6, timeout=30)
     p.kill()
     p.wait()
-    rows = _db_rows(db)
+    rows = _db_rows(db, replay=True)
     # Every run recorded before the kill is complete and consistent.
     assert all(o == "pass" for _, o in rows)
     # The guardian ended the runs that were in flight: nothing is orphaned.

@@ -304,3 +304,16 @@ def test_a_broken_slot_stops_the_campaign_with_one_clear_error(tmp_path: Path,
     (campaign,) = store.campaigns()
     assert [r.seq for r in store.runs(campaign.id)] == [1, 2, 3]  # nothing lost
     assert campaign.state == "interrupted"
+
+
+def test_newest_passing_logs_across_slots_are_kept_and_recorded(tmp_path: Path,
+                                                                store: Store) -> None:
+    ex = FakeExecutor(lambda a: (0, f"run {a.seq}\n".encode()), delay=0.002)
+    spec = make_spec(tmp_path, jobs=3, limits=Limits(runs=30, max_failures=0), keep_passing=4)
+    s = go(spec, store, ex)
+    camp_dir = Path(s.evidence_dir)
+    assert sorted(p.name for p in camp_dir.iterdir()) == [f"r{n:06d}.log" for n in range(27, 31)]
+    assert all((camp_dir / f"r{n:06d}.log").read_text() == f"run {n}\n" for n in range(27, 31))
+    paths = {r.seq: r.evidence_path for r in store.runs(s.campaign_id)}
+    assert {k for k, v in paths.items() if v} == set(range(27, 31))
+    assert paths[30] == "c1/r000030.log"

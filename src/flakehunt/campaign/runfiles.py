@@ -2,17 +2,21 @@
 
 Layout under the evidence root, per campaign ``c<id>/``:
 
-* ``r<seq>.log``: every run's output while it runs; a passing run's log is
-  deleted unless it is among the newest ``keep_passing``.
+* ``slot<k>.<i>.log``: the logs of slot k, ``keep_passing + 1`` of them used in
+  turn: a run writes into a free one; a pass keeps its log there until the
+  slot's newer passes push it out; a failure's log is moved away.
+* ``r<seq>.log``: at the end, the newest ``keep_passing`` passing logs of the
+  campaign are renamed to these and the slots' logs removed.
 * ``slot<k>/``: the scratch directory (``FLAKEHUNT_RUN_DIR``) of slot k,
   private to the run in that slot and emptied before the next run.
 * ``r<seq>/``: made only for a failure: ``output.log``, the scratch contents
   (while under the cap), and later evidence (cores, artifacts, telemetry).
 
-Why this shape: on this machine's ext4, ``rmdir`` costs ~140 µs and truncating
-a non-empty file ~290 µs, while create + unlink is ~60 µs; a passing run must
-cost a few cheap metadata operations, or the loop cannot keep up with Go's
-``stress`` on short commands.
+Why this shape: a passing run must cost almost nothing, or the loop cannot keep
+up with Go's ``stress`` on short commands. On this machine's ext4, creating a
+log and unlinking it later cost 35-60 µs a run; opening an existing empty log
+with ``O_TRUNC`` costs a few µs, and the child does it (``execute.cspawn``).
+``rmdir`` costs ~140 µs, so the scratch directory is emptied, never remade.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import os
 import shutil
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flakehunt.evidence.budget import EvidenceBudget
 
@@ -33,6 +37,18 @@ class RunPaths:
 
     log: str
     scratch: str
+    slot: int = 0
+
+
+@dataclass
+class _SlotLogs:
+    """One slot's log files: which are free, which hold the slot's newest passes.
+
+    Only the slot's own thread touches it while the campaign runs.
+    """
+
+    free: list[str]
+    kept: deque[tuple[int, str, str]] = field(default_factory=deque)  # (seq, run id, path)
 
 
 def _tree_size(path: str, stop_above: int) -> int:
@@ -69,7 +85,7 @@ class RunFiles:
         self.keep_passing = keep_passing
         self.budget = budget  # shared with cores, kept files and telemetry: one cap
         self.cap_reached = False  # set once; the caller tells the user once
-        self._passing: deque[str] = deque()
+        self._slots: dict[int, _SlotLogs] = {}
         self._lock = threading.Lock()
         self._prefix = f"c{campaign_id}/"
         os.makedirs(self.campaign_dir, exist_ok=True)
@@ -83,26 +99,29 @@ class RunFiles:
         path = os.path.join(self.campaign_dir, f"slot{slot}")
         os.makedirs(path, exist_ok=True)
         empty_dir(path)
+        names = [f"{self.campaign_dir}{os.sep}slot{slot}.{i}.log"
+                 for i in range(max(0, self.keep_passing) + 1)]
+        with self._lock:
+            self._slots[slot] = _SlotLogs(free=names)
         return path
 
-    def paths(self, seq: int, scratch: str) -> RunPaths:
-        """Return the files of run *seq* in a slot with *scratch*."""
-        return RunPaths(log=f"{self.campaign_dir}{os.sep}r{seq:06d}.log", scratch=scratch)
+    def paths(self, slot: int, scratch: str) -> RunPaths:
+        """Return the files of the next run in slot *slot* (after ``slot_scratch``)."""
+        return RunPaths(log=self._slots[slot].free[-1], scratch=scratch, slot=slot)
 
-    def passed(self, seq: int, paths: RunPaths) -> str | None:
-        """A passing run: keep its log if among the newest; return its stored path."""
+    def passed(self, seq: int, run_id: str, paths: RunPaths) -> None:
+        """A passing run: its log stays while among the slot's newest passes.
+
+        Which passing logs survive is settled by ``finish``; until then a
+        passing run's stored evidence path is empty.
+        """
         self._reset_scratch(paths.scratch)
         if self.keep_passing <= 0:
-            with contextlib.suppress(OSError):
-                os.unlink(paths.log)
-            return None
-        with self._lock:
-            self._passing.append(paths.log)
-            old = self._passing.popleft() if len(self._passing) > self.keep_passing else None
-        if old is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(old)
-        return f"{self._prefix}r{seq:06d}.log"
+            return  # the log is overwritten by the slot's next run
+        logs = self._slots[paths.slot]
+        logs.kept.append((seq, run_id, logs.free.pop()))
+        if len(logs.kept) > self.keep_passing:
+            logs.free.append(logs.kept.popleft()[2])
 
     def failed(self, seq: int, paths: RunPaths) -> str | None:
         """A failing run: move its log (and scratch, if any) into ``r<seq>/`` under the cap.
@@ -153,19 +172,36 @@ class RunFiles:
             empty_dir(scratch)
 
     def discard(self, paths: RunPaths) -> None:
-        """Delete a run's log and empty its scratch (interrupted, never started, no room)."""
-        with contextlib.suppress(OSError):
-            os.unlink(paths.log)
+        """Drop a run's log and empty its scratch (interrupted, never started, no room)."""
+        # The slot's next run truncates the log; a log not moved away is removed
+        # by finish().
         self._reset_scratch(paths.scratch)
 
     def _reset_scratch(self, scratch: str) -> None:
         with contextlib.suppress(OSError):
             empty_dir(scratch)
 
-    def finish(self) -> None:
-        """Remove the slots' scratch dirs, and the campaign dir if nothing was kept."""
+    def finish(self) -> list[tuple[str, str]]:
+        """Keep the newest passing logs as ``r<seq>.log``; remove the slots' files.
+
+        Returns (run id, stored path) of each passing log kept. Removes the
+        campaign directory if nothing at all was kept.
+        """
+        with self._lock:
+            slots, self._slots = list(self._slots.values()), {}
+        passes = sorted((p for logs in slots for p in logs.kept), reverse=True)
+        kept: list[tuple[str, str]] = []
+        for seq, run_id, path in passes[: max(0, self.keep_passing)]:
+            name = f"r{seq:06d}.log"
+            with contextlib.suppress(OSError):
+                os.replace(path, os.path.join(self.campaign_dir, name))
+                kept.append((run_id, self.rel(name)))
         with contextlib.suppress(OSError):
             for e in os.scandir(self.campaign_dir):
-                if e.name.startswith("slot") and e.is_dir(follow_symlinks=False):
-                    shutil.rmtree(e.path, ignore_errors=True)
+                if e.name.startswith("slot"):
+                    if e.is_dir(follow_symlinks=False):
+                        shutil.rmtree(e.path, ignore_errors=True)
+                    else:
+                        os.unlink(e.path)
             os.rmdir(self.campaign_dir)
+        return sorted(kept)

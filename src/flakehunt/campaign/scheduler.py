@@ -9,6 +9,7 @@ every running group, then (second Ctrl-C) KILL.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -21,14 +22,15 @@ from flakehunt.campaign import evidence_hook
 from flakehunt.campaign.books import Books, CampaignSummary, Finished
 from flakehunt.campaign.classify import Rules, classify, compile_regex, read_tail
 from flakehunt.campaign.events import ProgressSink
-from flakehunt.campaign.model import Attempt, AttemptResult, Outcome
+from flakehunt.campaign.model import Attempt, AttemptResult, LayeredEnv, Outcome
 from flakehunt.campaign.order import block_order
 from flakehunt.campaign.runfiles import RunFiles, RunPaths
 from flakehunt.campaign.spec import CampaignSpec, Variant
 from flakehunt.errors import EnvironmentProblem, FlakehuntError
 from flakehunt.evidence.budget import EvidenceBudget
 from flakehunt.execute.base import Executor
-from flakehunt.record.store import Store
+from flakehunt.record.journal import RunJournal
+from flakehunt.record.store import Store, run_tuple
 from flakehunt.triage.decode import status_label
 from flakehunt.triage.junit import failures_for_run
 from flakehunt.triage.signature import signature_for
@@ -143,14 +145,15 @@ class Scheduler:
         self, variant: Variant, block: int, seq: int, slot: int, paths: RunPaths
     ) -> Attempt:
         run_id = os.urandom(8).hex() + f"{seq:x}"
-        env = dict(self._variant_env[variant.name])
-        env.update(
-            FLAKEHUNT_RUN=str(seq),
-            FLAKEHUNT_SLOT=str(slot),
-            FLAKEHUNT_RUN_ID=run_id,
-            FLAKEHUNT_RUN_DIR=str(paths.scratch),
-            FLAKEHUNT_VARIANT=variant.name,
-        )
+        # The variant's environment is shared (the executor encodes it once);
+        # only these values are the run's own.
+        env = LayeredEnv(self._variant_env[variant.name], {
+            "FLAKEHUNT_RUN": str(seq),
+            "FLAKEHUNT_SLOT": str(slot),
+            "FLAKEHUNT_RUN_ID": run_id,
+            "FLAKEHUNT_RUN_DIR": paths.scratch,
+            "FLAKEHUNT_VARIANT": variant.name,
+        })
         return Attempt(
             run_id=run_id,
             campaign_id=self.campaign_id,
@@ -182,7 +185,7 @@ class Scheduler:
                 if (nxt := self._next(slot)) is None:
                     break
                 variant, block, seq = nxt
-                paths = self.files.paths(seq, scratch)
+                paths = self.files.paths(slot, scratch)
                 attempt = self._attempt(variant, block, seq, slot, paths)
                 self._hook(self.spec.hooks.prepare, attempt)
                 if watch is not None:
@@ -259,7 +262,7 @@ class Scheduler:
             for text in ev.notices:
                 self.progress.notice(text)
         if outcome is Outcome.PASS:
-            evidence = self.files.passed(a.seq, paths)
+            self.files.passed(a.seq, a.run_id, paths)
         elif outcome is Outcome.INTERRUPTED:
             self.files.discard(paths)
         else:
@@ -333,6 +336,12 @@ class Scheduler:
         t0 = self.clock()
         books.t0 = t0
         self.executor.start()
+        # After the executor's start: it may fork its guardian, best done while
+        # no other thread of ours runs.
+        self.journal = RunJournal(self.store, self.campaign_id)
+        # Everything imported and built so far lives as long as the campaign:
+        # out of the collector's sight, a full collection no longer walks it.
+        gc.freeze()
         threads = [
             threading.Thread(target=self._slot, args=(i,), name=f"flakehunt-slot-{i}", daemon=True)
             for i in range(spec.jobs)
@@ -358,6 +367,11 @@ class Scheduler:
         for t in threads:
             t.join()
         try:
+            self.journal.close()  # every finished run into the database
+        except FlakehuntError as exc:
+            if self._error is None:
+                self._error = exc
+        try:
             if self.watch is not None:
                 self.watch.campaign_ending(self.executor)
                 for text in self.watch.take_notices():
@@ -367,7 +381,9 @@ class Scheduler:
             self._hook(spec.hooks.conclude, None)
         if self._error is not None:
             raise _as_user_error(self._error)
-        self.files.finish()
+        kept = self.files.finish()
+        if kept:
+            self.store.set_evidence_paths(kept)
         summary = books.finish(self.store.signature_counts(self.campaign_id))
         self.progress.close(books.snapshot())
         return summary
@@ -384,9 +400,9 @@ class Scheduler:
         return timeout
 
     def _record(self, f: Finished) -> None:
-        """Commit one finished run now, before its slot launches another."""
+        """Make one finished run durable now, before its slot launches another."""
+        self.journal.add(run_tuple(f.row))
         with self._record_lock:
-            self.store.add_runs([f.row])
             self.books.record([f])
             if self.observer is not None:
                 reason = self.observer(f)

@@ -136,15 +136,16 @@ class FlightRecorder:
             self._names[key] = name
             self._active[name] = _Run(key, name, pid, {pid})
 
-    def unregister(self, name: str) -> frozenset[int]:
-        """Stop sampling the run *name*; return every PID seen in its tree.
+    def unregister(self, name: str, *, tree: bool = True) -> frozenset[int]:
+        """Stop sampling the run *name*; return every PID seen in its tree (if *tree*).
 
         Its samples stay in the ring. The PIDs let a core named by ``%p`` be
-        matched to a grandchild of the run rather than to another run's crash.
+        matched to a grandchild of the run rather than to another run's crash;
+        a passing run does not need them.
         """
         with self._lock:
             run = self._active.pop(name, None)
-            seen = frozenset() if run is None else frozenset(run.seen | run.pids)
+            seen = frozenset() if run is None or not tree else frozenset(run.seen | run.pids)
             if len(self._names) <= self._names_limit:
                 return seen
         # Forget names no sample in the ring refers to: most short runs have none,

@@ -17,6 +17,7 @@ class Ring:
         self.data = np.zeros(capacity, dtype=dtype)
         self.capacity = capacity
         self.written = 0
+        self._last_t: float | None = None  # read per run by the loop: no lock, no numpy
         self._lock = threading.Lock()
 
     @property
@@ -29,6 +30,7 @@ class Ring:
         with self._lock:
             self.data[self.written % self.capacity] = row
             self.written += 1
+            self._last_t = float(self.data[(self.written - 1) % self.capacity]["t"])
 
     def ordered(self) -> np.ndarray[Any, Any]:
         """Return a copy of the records held, oldest first."""
@@ -41,10 +43,7 @@ class Ring:
 
     def latest_t(self) -> float | None:
         """Return the time of the newest record, or None when empty."""
-        with self._lock:
-            if self.written == 0:
-                return None
-            return float(self.data[(self.written - 1) % self.capacity]["t"])
+        return self._last_t
 
     def between(self, start: float, end: float) -> np.ndarray[Any, Any]:
         """Return copies of the records with ``start <= t <= end``, oldest first."""

@@ -179,7 +179,7 @@ class EvidenceSession:
             a = replace(a, cwd=cwd)
             result = replace(result, attempt=a)
         rec = self.recorder
-        tree = frozenset() if rec is None else rec.unregister(a.run_id)
+        tree = frozenset() if rec is None else rec.unregister(a.run_id, tree=failed)
         end = result.started + max(0.0, result.duration)
         hashes = tuple(hash_files(a.cwd, self._hash)) if self._hash else ()
         summary = None

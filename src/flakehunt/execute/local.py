@@ -17,9 +17,10 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from flakehunt.campaign.model import Attempt, AttemptResult, Rusage
-from flakehunt.execute import guardian, posix
+from flakehunt.campaign.model import Attempt, AttemptResult, LayeredEnv, Rusage
+from flakehunt.execute import cspawn, guardian, posix
 from flakehunt.execute.watchdog import Watchdog
 
 SESSION_KEY = "FLAKEHUNT_SESSION"
@@ -58,6 +59,9 @@ class LocalExecutor:
         self._real_cwd = os.path.realpath(self._cwd)
         # --leave-orphans: close() leaves the runs' escaped descendants alive.
         self.spare_leftovers = False
+        self._spawner = cspawn.Spawner() if cspawn.available() else None
+        self._argvs: dict[tuple[str, ...], Any] = {}
+        self._env_blocks: dict[int, tuple[Mapping[str, str], frozenset[str], cspawn.EnvBlock]] = {}
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -111,20 +115,13 @@ class LocalExecutor:
             env = {**env, SESSION_KEY: self.session}
         started = time.time()
         t0 = time.monotonic()
-        try:
-            log_fd = os.open(attempt.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        except OSError as exc:
-            return self._not_started(attempt, started, f"cannot create log: {exc.strerror}")
         if self._interrupting:
-            os.close(log_fd)
             return self._not_started(attempt, started, None, interrupted=True)
         try:
             # Spawn outside the lock: slots must not wait for each other's fork.
-            pid = self._spawn(attempt, env, log_fd)
+            pid = self._spawn(attempt, env)
         except OSError as exc:
             return self._not_started(attempt, started, _start_error(attempt, exc))
-        finally:
-            os.close(log_fd)
         if self._on_spawn is not None:
             self._on_spawn(attempt, pid)
         running = _Running(attempt, pid)
@@ -169,32 +166,41 @@ class LocalExecutor:
             rusage=Rusage(max_rss_kb=ru.ru_maxrss, user_cpu=ru.ru_utime, sys_cpu=ru.ru_stime),
         )
 
-    def _spawn(self, attempt: Attempt, env: Mapping[str, str], log_fd: int) -> int:
-        if attempt.cwd == self._cwd or os.path.realpath(attempt.cwd) == self._real_cwd:
-            # posix_spawnp: no Python-level fork machinery; ~2x cheaper than Popen.
-            return os.posix_spawnp(
-                attempt.argv[0],
-                list(attempt.argv),
-                env,
-                file_actions=[
-                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, log_fd, 1),
-                    (os.POSIX_SPAWN_DUP2, log_fd, 2),
-                ],
-                setsid=True,
-                setsigdef=_RESTORE,
-            )
-        proc = subprocess.Popen(
-            list(attempt.argv),
-            stdin=subprocess.DEVNULL,
-            stdout=log_fd,
-            stderr=subprocess.STDOUT,
-            cwd=attempt.cwd,
-            env=env,
-            start_new_session=True,
-        )
-        proc.returncode = 0  # we reap it ourselves with wait4 (for rusage)
-        return proc.pid
+    def _spawn(self, attempt: Attempt, env: Mapping[str, str]) -> int:
+        cwd = None if attempt.cwd == self._cwd else attempt.cwd
+        spawner = self._spawner
+        if spawner is not None and (cwd is None or cspawn.can_chdir()):
+            # The block owns the strings the array points to: hold it across the spawn.
+            block, extra = self._env_block(env)
+            return spawner.spawn(self._argv(attempt.argv), block.with_extra(extra),
+                                 attempt.log_path, cwd)
+        try:
+            log_fd = os.open(attempt.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as exc:
+            raise _LogError(exc) from exc
+        try:
+            return _spawn_portable(attempt, env, log_fd, same_cwd=cwd is None or
+                                   os.path.realpath(attempt.cwd) == self._real_cwd)
+        finally:
+            os.close(log_fd)
+
+    def _argv(self, argv: tuple[str, ...]) -> Any:
+        arr = self._argvs.get(argv)
+        if arr is None:
+            arr = self._argvs[argv] = cspawn.argv_array(argv)
+        return arr
+
+    def _env_block(self, env: Mapping[str, str]) -> tuple[cspawn.EnvBlock, Mapping[str, str]]:
+        """The encoded environment: a variant's shared base is encoded only once."""
+        if not isinstance(env, LayeredEnv):
+            return cspawn.EnvBlock(env), {}
+        hit = self._env_blocks.get(id(env.base))
+        if hit is None or hit[0] is not env.base or hit[1] != env.extra.keys():
+            if len(self._env_blocks) > 64:  # bases are per variant: a few, unless misused
+                self._env_blocks.clear()
+            block = cspawn.EnvBlock(env.base, exclude=frozenset(env.extra))
+            hit = self._env_blocks[id(env.base)] = (env.base, frozenset(env.extra), block)
+        return hit[2], env.extra
 
     def _on_timeout(self, running: _Running) -> None:
         with running.lock:
@@ -270,7 +276,48 @@ class LocalExecutor:
         )
 
 
+class _LogError(OSError):
+    """The run's log could not be created (not the command's fault)."""
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(exc.errno, exc.strerror, exc.filename)
+
+
+def _spawn_portable(attempt: Attempt, env: Mapping[str, str], log_fd: int, *,
+                    same_cwd: bool) -> int:
+    """Spawn with the standard library: macOS, other libcs, a cwd without addchdir."""
+    if same_cwd:
+        # posix_spawnp: no Python-level fork machinery; ~2x cheaper than Popen.
+        return os.posix_spawnp(
+            attempt.argv[0],
+            list(attempt.argv),
+            env,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, log_fd, 1),
+                (os.POSIX_SPAWN_DUP2, log_fd, 2),
+            ],
+            setsid=True,
+            setsigdef=_RESTORE,
+        )
+    proc = subprocess.Popen(
+        list(attempt.argv),
+        stdin=subprocess.DEVNULL,
+        stdout=log_fd,
+        stderr=subprocess.STDOUT,
+        cwd=attempt.cwd,
+        env=env,
+        start_new_session=True,
+    )
+    proc.returncode = 0  # we reap it ourselves with wait4 (for rusage)
+    return proc.pid
+
+
 def _start_error(attempt: Attempt, exc: OSError) -> str:
+    if isinstance(exc, _LogError) or _log_unwritable(attempt.log_path):
+        # With cspawn the child opens the log, and its errno reads like the
+        # command's: ask the log directly before blaming the command.
+        return f"cannot create log: {exc.strerror}"
     prog = attempt.argv[0]
     if isinstance(exc, FileNotFoundError):
         if not os.path.isdir(attempt.cwd):
@@ -281,3 +328,12 @@ def _start_error(attempt: Attempt, exc: OSError) -> str:
     if isinstance(exc, NotADirectoryError):
         return f"not a directory in the path of {prog} or {attempt.cwd}"
     return f"cannot start {prog}: {exc.strerror or exc}"
+
+
+def _log_unwritable(path: str) -> bool:
+    """Whether the log at *path* cannot be created (checked only after a failed spawn)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+    except OSError:
+        return True
+    return False

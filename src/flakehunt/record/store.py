@@ -7,10 +7,12 @@ flakehunt loses only the runs still in flight, and readers (``history``,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import operator
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -92,6 +94,13 @@ _INSERT_RUN = (
     f"INSERT INTO runs ({', '.join(_INSERT_COLUMNS)})"
     f" VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 )
+# A journal replayed twice (killed between commit and unlink) adds nothing twice.
+_REPLAY_RUN = _INSERT_RUN + " ON CONFLICT (run_id) DO NOTHING"
+
+
+def run_tuple(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A full run row (every insert column) as a tuple in column order: a journal record."""
+    return tuple(_ROW(row))
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,9 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        # The journal's thread and the slots (new signatures) write through one
+        # connection: a transaction must not take in another thread's statements.
+        self._write_lock = threading.RLock()
 
     # -- opening -----------------------------------------------------------------
 
@@ -146,6 +158,12 @@ class Store:
             conn.execute("PRAGMA foreign_keys=ON")
             store = cls(conn, path)
             store._migrate()
+            from flakehunt.record.journal import recover
+
+            # Runs a killed flakehunt had journaled but not yet stored; a database
+            # we may only read keeps its journals for a later, writable open.
+            with contextlib.suppress(StoreError):
+                recover(store)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"cannot use database {path}: {exc}",
@@ -187,7 +205,7 @@ class Store:
         self, *, uuid: str, kind: str, host: str, version: str, spec: dict[str, Any], title: str
     ) -> int:
         """Insert a campaign in state ``running``; return its id."""
-        with self._conn:
+        with self._write_lock, self._conn:
             cur = self._conn.execute(
                 "INSERT INTO campaigns (uuid, kind, created, state, host, version, spec_json,"
                 " title) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
@@ -199,7 +217,7 @@ class Store:
     def set_campaign_state(self, campaign_id: int, state: str) -> None:
         """Mark a campaign running, finished or interrupted."""
         finished = None if state == "running" else time.time()
-        with self._conn:
+        with self._write_lock, self._conn:
             self._conn.execute(
                 "UPDATE campaigns SET state = ?, finished = ? WHERE id = ?",
                 (state, finished, campaign_id),
@@ -245,7 +263,7 @@ class Store:
         full = [_ROW(r) for r in runs if len(r) == _N_INSERT]
         partial = [r for r in runs if len(r) != _N_INSERT]
         try:
-            with self._conn:
+            with self._write_lock, self._conn:
                 if full:
                     self._conn.executemany(_INSERT_RUN, full)
                 for r in partial:
@@ -264,9 +282,45 @@ class Store:
                 "is the disk full or the database locked?",
             ) from exc
 
+    def insert_run_tuples(self, rows: Sequence[tuple[Any, ...]], *, replay: bool = False) -> int:
+        """Insert full run tuples (``run_tuple``) in one transaction; return how many.
+
+        With *replay*, rows whose run id is already stored are skipped, and rows
+        of another column layout (an older flakehunt's journal) are dropped.
+        """
+        if replay:
+            rows = [r for r in rows if len(r) == _N_INSERT]
+        if not rows:
+            return 0
+        try:
+            with self._write_lock, self._conn:
+                before = self._conn.total_changes
+                self._conn.executemany(_REPLAY_RUN if replay else _INSERT_RUN, rows)
+                return self._conn.total_changes - before
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot record runs in {self.path}: {exc}",
+                "is the disk full or the database locked? every finished run stays in "
+                "the journal beside the database and is stored at its next use",
+            ) from exc
+
+    def set_evidence_paths(self, paths: Iterable[tuple[str, str]]) -> None:
+        """Point runs (by run id) at their kept files: passing logs are chosen at the end."""
+        try:
+            with self._write_lock, self._conn:
+                self._conn.executemany(
+                    "UPDATE runs SET evidence_path = ? WHERE run_id = ?",
+                    [(path, run_id) for run_id, path in paths],
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot record runs in {self.path}: {exc}",
+                "is the disk full or the database locked?",
+            ) from exc
+
     def add_signature(self, campaign_id: int, sig_id: str, title: str) -> None:
         """Remember a signature's title for a campaign (first title wins)."""
-        with self._conn:
+        with self._write_lock, self._conn:
             self._conn.execute(
                 "INSERT OR IGNORE INTO signatures (campaign_id, id, title) VALUES (?, ?, ?)",
                 (campaign_id, sig_id, title),

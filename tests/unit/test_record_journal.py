@@ -1,0 +1,115 @@
+"""The run journal: durable at once, in the database in batches, replayed after a kill."""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import os
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flakehunt.campaign.model import LayeredEnv
+from flakehunt.record.journal import RunJournal, encode_record, journal_glob, read_records
+from flakehunt.record.store import Store, run_tuple
+
+
+def _row(cid: int, seq: int, run_id: str | None = None) -> dict[str, Any]:
+    return dict(run_id=run_id or f"id-{cid}-{seq}", campaign_id=cid, variant="default", seq=seq,
+                block=seq, slot=0, host="h", worker="", platform="posix", concurrency=1,
+                load_profile="", started=time.time(), duration=0.01, returncode=0,
+                status_label="exit 0", outcome="pass", signature=None, pid=100 + seq,
+                max_rss_kb=1, user_cpu=0.0, sys_cpu=0.0, core_dumped=0, evidence_path=None,
+                output_tail=None, note=None, core_captured=None, core_reason=None,
+                evidence_json=None)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "f.db")
+
+
+def _campaign(store: Store) -> int:
+    return store.create_campaign(uuid=os.urandom(8).hex(), kind="run", host="h", version="v",
+                                 spec={}, title="t")
+
+
+def _seqs(store: Store, cid: int) -> list[int]:
+    return [r.seq for r in store.runs(cid)]
+
+
+def test_rows_reach_the_database_in_batches_and_the_journal_goes(store: Store) -> None:
+    cid = _campaign(store)
+    j = RunJournal(store, cid, every=0.05)
+    for seq in range(1, 501):
+        j.add(run_tuple(_row(cid, seq)))
+    deadline = time.monotonic() + 5
+    while len(_seqs(store, cid)) < 500 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _seqs(store, cid) == list(range(1, 501))  # before close: the batches went in
+    j.close()
+    assert glob.glob(journal_glob(store.path)) == []
+
+
+def test_close_stores_what_is_pending(store: Store) -> None:
+    cid = _campaign(store)
+    j = RunJournal(store, cid, every=3600)  # no batch before close
+    for seq in (1, 2, 3):
+        j.add(run_tuple(_row(cid, seq)))
+    assert _seqs(store, cid) == []
+    j.close()
+    assert _seqs(store, cid) == [1, 2, 3]
+
+
+def _dead_journal(store: Store, rows: list[dict[str, Any]], name: str = "c1-99999-1") -> Path:
+    """A journal as a SIGKILLed flakehunt leaves it (nothing holds its lock)."""
+    path = Path(f"{store.path}-runs-{name}")
+    path.write_bytes(b"".join(encode_record(run_tuple(r)) for r in rows))
+    return path
+
+
+def test_open_replays_a_killed_flakehunts_journal_once(tmp_path: Path, store: Store) -> None:
+    cid = _campaign(store)
+    store.add_runs([_row(cid, 1)])
+    # Killed between its commit and the unlink: run 1 is in both places.
+    path = _dead_journal(store, [_row(cid, s) for s in (1, 2, 3)])
+    store.close()
+    again = Store.open(tmp_path / "f.db")
+    assert _seqs(again, cid) == [1, 2, 3]
+    assert not path.exists()
+
+
+def test_a_torn_last_record_is_skipped(tmp_path: Path, store: Store) -> None:
+    cid = _campaign(store)
+    path = _dead_journal(store, [_row(cid, 1), _row(cid, 2)])
+    data = path.read_bytes()
+    path.write_bytes(data + encode_record(run_tuple(_row(cid, 3)))[:-5])
+    assert len(list(read_records(path.read_bytes()))) == 2
+    store.close()
+    assert _seqs(Store.open(tmp_path / "f.db"), cid) == [1, 2]
+
+
+def test_a_live_journal_is_left_alone(tmp_path: Path, store: Store) -> None:
+    cid = _campaign(store)
+    path = _dead_journal(store, [_row(cid, 1)])
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as the running flakehunt holds it
+        assert _seqs(Store.open(tmp_path / "f.db"), cid) == []
+        assert path.exists()
+    finally:
+        os.close(fd)
+    assert _seqs(Store.open(tmp_path / "f.db"), cid) == [1]
+
+
+def test_layered_env_is_a_mapping_and_pickles_as_a_dict() -> None:
+    base = {"PATH": "/bin", "FLAKEHUNT_RUN": "stale", "HOME": "/root"}
+    env = LayeredEnv(base, {"FLAKEHUNT_RUN": "7", "FLAKEHUNT_SLOT": "1"})
+    want = {"PATH": "/bin", "FLAKEHUNT_RUN": "7", "HOME": "/root", "FLAKEHUNT_SLOT": "1"}
+    assert dict(env) == want and len(env) == 4 and env == want
+    assert env["FLAKEHUNT_RUN"] == "7" and "HOME" in env and env.get("NOPE") is None
+    back = pickle.loads(pickle.dumps(env))
+    assert type(back) is dict and back == want
