@@ -40,8 +40,12 @@ def test_two_failure_modes_give_exactly_two_signatures(flaky_binary: Path) -> No
     tails = set()
     passes = 0
     for _ in range(RUNS):
+        # In its own directory: a SIGSEGV may dump "core" into the cwd (once another
+        # test raised this process's RLIMIT_CORE), and a core in the checkout once
+        # got committed.
         proc = subprocess.run(
-            [str(flaky_binary)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30
+            [str(flaky_binary)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30,
+            cwd=flaky_binary.parent,
         )
         if proc.returncode == 0:
             passes += 1
