@@ -113,3 +113,30 @@ def test_layered_env_is_a_mapping_and_pickles_as_a_dict() -> None:
     assert env["FLAKEHUNT_RUN"] == "7" and "HOME" in env and env.get("NOPE") is None
     back = pickle.loads(pickle.dumps(env))
     assert type(back) is dict and back == want
+
+
+def test_a_failed_batch_stays_journaled_and_is_retried(tmp_path: Path, store: Store,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from flakehunt.errors import StoreError
+
+    cid = _campaign(store)
+    j = RunJournal(store, cid, every=3600)
+    j.add(run_tuple(_row(cid, 1)))
+    real = store.insert_run_tuples
+    calls = []
+
+    def broken(rows: Any, **kw: Any) -> int:
+        calls.append(len(rows))
+        raise StoreError("disk full", "free some")
+
+    monkeypatch.setattr(store, "insert_run_tuples", broken)
+    with pytest.raises(StoreError):
+        j.close()
+    assert glob.glob(journal_glob(store.path))  # the run is still on disk
+    monkeypatch.setattr(store, "insert_run_tuples", real)
+    j.close()  # a caller may retry: now the run is stored
+    assert _seqs(store, cid) == [1]
+    assert calls == [1]
+    store.close()
+    again = Store.open(tmp_path / "f.db")  # the kept file replays without doubling the run
+    assert _seqs(again, cid) == [1] and glob.glob(journal_glob(again.path)) == []

@@ -365,9 +365,10 @@ class Scheduler:
                 self.request_stop("interrupted")
                 self.executor.interrupt(force=interrupts > 1)
         for t in threads:
-            t.join()
+            self._despite_interrupts(t.join)
         try:
-            self.journal.close()  # every finished run into the database
+            # Every finished run into the database, even if Ctrl-C comes now.
+            self._despite_interrupts(self.journal.close)
         except FlakehuntError as exc:
             if self._error is None:
                 self._error = exc
@@ -387,6 +388,16 @@ class Scheduler:
         summary = books.finish(self.store.signature_counts(self.campaign_id))
         self.progress.close(books.snapshot())
         return summary
+
+    def _despite_interrupts(self, step: Callable[[], object]) -> None:
+        """Run an idempotent step of the ending to its end; Ctrl-C meanwhile kills the runs."""
+        while True:
+            try:
+                step()
+                return
+            except KeyboardInterrupt:
+                self.request_stop("interrupted")
+                self.executor.interrupt(force=True)
 
     def _wait_time(self, t0: float) -> float:
         """Seconds until the next status update or the --duration deadline."""

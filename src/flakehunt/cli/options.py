@@ -216,6 +216,8 @@ def write_reports(store: Any, campaign_id: int, html: str | None, *,
     Returns lines to print ("report: PATH"). Runs after every run is recorded, so a
     report that cannot be written loses nothing.
     """
+    if not (html or html_by_default or os.environ.get("GITHUB_STEP_SUMMARY")):
+        return []  # the common case: nothing to write, nothing to import (~20 ms)
     from flakehunt.report.write import write_html_report, write_step_summary
 
     lines = []

@@ -150,30 +150,37 @@ class RunJournal:
                     return
                 batch, self._pending = self._pending, []
                 fd, name = self._fd, self._name
-                self._fd, self._name = self._next_file()
+                if fd >= 0:  # (closed: a retry of rows whose file was kept)
+                    self._fd, self._name = self._next_file()
             try:
                 self.store.insert_run_tuples(batch)
             except BaseException:
                 with self._lock:
                     self._pending[:0] = batch  # retried at close; the file stays for replay
-                os.close(fd)
+                if fd >= 0:
+                    os.close(fd)
                 raise
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                os.unlink(name)
+            if fd >= 0:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
 
     def close(self) -> None:
-        """Write everything pending to the database; raise what stopped a batch, if any."""
+        """Write everything pending to the database; raise what stopped a batch, if any.
+
+        Idempotent, so that a caller interrupted half-way may simply call it again.
+        """
         self._quit.set()
         self._thread.join()
         try:
             self.flush()
         finally:
             with self._lock:
-                empty = not self._pending
-                os.close(self._fd)
-                if empty:
-                    with contextlib.suppress(OSError):
-                        os.unlink(self._name)
+                if self._fd >= 0:
+                    os.close(self._fd)
+                    self._fd = -1
+                    if not self._pending:
+                        with contextlib.suppress(OSError):
+                            os.unlink(self._name)
         if self._error is not None:
             raise self._error
