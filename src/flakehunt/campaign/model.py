@@ -69,7 +69,7 @@ class LayeredEnv(Mapping[str, str]):
 class Attempt:
     """One run to make: everything an executor needs, nothing it must look up."""
 
-    run_id: str  # unique across every database (uuid4 hex); exported as FLAKEHUNT_RUN_ID
+    run_id: str  # unique across every database; exported as FLAKEHUNT_RUN_ID
     campaign_id: int
     seq: int  # 1-based, per campaign; exported as FLAKEHUNT_RUN
     variant: str

@@ -100,6 +100,9 @@ class Scheduler:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._seq = store.max_seq(campaign_id)
+        # Run ids: 64 random bits for this invocation, then the seq: unique across
+        # databases (the merge key) without a getrandom call per run.
+        self._run_prefix = os.urandom(8).hex()
         self._order = self._make_order()
         self._record_lock = threading.Lock()
         self._done = threading.Event()
@@ -144,7 +147,7 @@ class Scheduler:
     def _attempt(
         self, variant: Variant, block: int, seq: int, slot: int, paths: RunPaths
     ) -> Attempt:
-        run_id = os.urandom(8).hex() + f"{seq:x}"
+        run_id = f"{self._run_prefix}{seq:x}"
         # The variant's environment is shared (the executor encodes it once);
         # only these values are the run's own.
         env = LayeredEnv(self._variant_env[variant.name], {
