@@ -78,3 +78,13 @@ def test_a_missing_working_directory_is_named(tmp_path: Path, executor: LocalExe
     a = _attempt(tmp_path, 1, ("true",), dict(os.environ), cwd=str(tmp_path / "gone"))
     res = executor.execute(a)
     assert res.start_error == f"working directory {tmp_path / 'gone'} does not exist"
+
+
+def test_file_actions_beyond_the_cache_are_used_once(tmp_path: Path, executor: LocalExecutor,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cspawn, "_MAX_CACHED_ACTIONS", 0)  # as a cluster worker's temp paths
+    for seq in range(1, 6):
+        a = _attempt(tmp_path, seq, ("sh", "-c", SCRIPT), dict(os.environ),
+                     log=tmp_path / f"out{seq}.log")
+        assert executor.execute(a).returncode == 0
+        assert Path(a.log_path).read_text().startswith(f"run={seq} ")

@@ -187,6 +187,8 @@ class LocalExecutor:
     def _argv(self, argv: tuple[str, ...]) -> Any:
         arr = self._argvs.get(argv)
         if arr is None:
+            if len(self._argvs) > 256:  # one per variant; a cluster worker sees many campaigns
+                self._argvs.clear()
             arr = self._argvs[argv] = cspawn.argv_array(argv)
         return arr
 
