@@ -6,9 +6,10 @@ only; the JSON form keeps them whole.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flakehunt.stats.compare import ComparisonResult, VariantResult
+if TYPE_CHECKING:  # annotations only: the live progress needs pct(), not the statistics
+    from flakehunt.stats.compare import ComparisonResult, VariantResult
 
 HEADERS = ("variant", "runs", "failures", "rate [interval]", "vs baseline", "verdict")
 
