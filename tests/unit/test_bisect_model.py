@@ -175,3 +175,4 @@ def test_a_commit_that_cannot_be_tested_is_never_probed_again() -> None:
     v = run_search(State([str(i) for i in range(61)]), Settings(), test, lambda p: None, Quiet())
     assert v.status == "found" and v.position == 45
     assert len([c for c in test.calls if c[0] == 30]) <= 1
+

@@ -128,8 +128,26 @@ def run_search(
     record: Callable[[Probe], None],
     sink: Sink,
 ) -> Verdict:
-    """Continue the search from *state* (empty or resumed) to a verdict."""
+    """Continue the search from *state* (empty or resumed) to a verdict.
+
+    Ctrl-C or SIGTERM between probes (a checkout, a build) ends it like one during
+    a probe: with the verdict so far, every recorded probe kept for ``--resume``.
+    """
     model = Model.for_search(settings.fixed)
+    try:
+        return _search(state, settings, runner, record, sink, model)
+    except KeyboardInterrupt:
+        return _verdict(state, model, "interrupted")
+
+
+def _search(
+    state: State,
+    settings: Settings,
+    runner: ProbeRunner,
+    record: Callable[[Probe], None],
+    sink: Sink,
+    model: Model,
+) -> Verdict:
     end = flaky_end(settings, state)
     # Calibrate until the failure has reproduced a few times (V8's flake
     # bisect does the same) or the calibration budget is spent.

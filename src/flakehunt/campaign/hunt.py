@@ -50,6 +50,43 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
+class InterruptLatch:
+    """Ctrl-C and SIGTERM during a campaign: raised where the scheduler waits, counted elsewhere.
+
+    A KeyboardInterrupt raised while a campaign is being set up or wound down
+    would escape it half-built (slots started, nothing summarized, a bisect
+    left without its verdict). So the handler raises only while ``raise_now``
+    (the scheduler's wait); otherwise it counts, and the scheduler looks at the
+    count at the top of its loop, a tenth of a second later at most.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.raise_now = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.raise_now:
+            raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def campaign_interrupts() -> Iterator[InterruptLatch]:
+    """Route SIGINT and SIGTERM to an ``InterruptLatch`` for the duration of a campaign."""
+    latch = InterruptLatch()
+    old: list[tuple[signal.Signals, Any]] = []
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old.append((sig, signal.signal(sig, latch)))
+    except ValueError:  # not the main thread (tests): signals stay as they were
+        pass
+    try:
+        yield latch
+    finally:
+        for sig, handler in old:
+            signal.signal(sig, handler)
+
+
 def _evidence_session(spec: CampaignSpec, store: Store) -> tuple[EvidenceSession, EvidenceBudget]:
     """Build the campaign's evidence session; one budget for logs, cores and telemetry."""
     from flakehunt.evidence.session import EvidenceOptions, EvidenceSession
@@ -104,6 +141,20 @@ def hunt(
             title=spec.title,
         )
     store.set_campaign_state(campaign_id, "running")
+    with campaign_interrupts() as latch:
+        summary = _run_campaign(spec, store, executor, progress, campaign_id, campaign_uuid,
+                                observer, latch)
+        if latch.count and summary.stop_reason != "interrupted":
+            summary.stop_reason = "interrupted"  # Ctrl-C while the campaign was ending
+    state = "interrupted" if summary.stop_reason == "interrupted" else "finished"
+    store.set_campaign_state(campaign_id, state)
+    return summary
+
+
+def _run_campaign(spec: CampaignSpec, store: Store, executor: Executor, progress: ProgressSink,
+                  campaign_id: int, campaign_uuid: str,
+                  observer: Callable[[Finished], str | None] | None,
+                  latch: InterruptLatch) -> CampaignSummary:
     evidence, budget = _evidence_session(spec, store)
     setup = evidence.start(campaign_id)
     watch = _run_watch(spec, store, executor)
@@ -115,13 +166,13 @@ def hunt(
         sched = Scheduler(spec, store, executor, campaign_id=campaign_id,
                           campaign_uuid=campaign_uuid,
                           evidence_root=str(evidence_root_for(store.path)), progress=progress,
-                          observer=observer, evidence=evidence, budget=budget, watch=watch)
-        with sigterm_as_interrupt():
-            try:
-                summary = sched.run()
-            except BaseException:
-                store.set_campaign_state(campaign_id, "interrupted")
-                raise
+                          observer=observer, evidence=evidence, budget=budget, watch=watch,
+                          interrupts=latch)
+        try:
+            summary = sched.run()
+        except BaseException:
+            store.set_campaign_state(campaign_id, "interrupted")
+            raise
         if evidence.failing and evidence.passing:  # nothing to say without both
             summary.telemetry_notes = evidence.comparison()
         summary.setup_problems = problems
@@ -129,6 +180,4 @@ def hunt(
         watch.close()
         evidence.close()
     summary.watch = watch.report
-    state = "interrupted" if summary.stop_reason == "interrupted" else "finished"
-    store.set_campaign_state(campaign_id, state)
     return summary

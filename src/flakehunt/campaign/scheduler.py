@@ -36,6 +36,7 @@ from flakehunt.triage.junit import failures_for_run
 from flakehunt.triage.signature import signature_for
 
 if TYPE_CHECKING:
+    from flakehunt.campaign.hunt import InterruptLatch
     from flakehunt.evidence.session import EvidenceSession
     from flakehunt.watch.session import RunWatch
 
@@ -62,6 +63,7 @@ class Scheduler:
         evidence: EvidenceSession | None = None,
         budget: EvidenceBudget | None = None,
         watch: RunWatch | None = None,
+        interrupts: InterruptLatch | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
@@ -81,6 +83,7 @@ class Scheduler:
         )
         self.evidence = evidence
         self.watch = watch  # orphans, leaks, the resource guard, load (flakehunt.watch)
+        self.interrupts = interrupts  # Ctrl-C/SIGTERM counted outside the wait below
         self.files = RunFiles(
             evidence_root,
             campaign_id,
@@ -352,11 +355,20 @@ class Scheduler:
         for t in threads:
             t.start()
         interrupts = 0
+        latch = self.interrupts
         # The slots record their own runs; this thread only watches the clock,
         # draws progress and takes Ctrl-C (Python delivers signals here).
         while any(t.is_alive() for t in threads):
             try:
-                self._done.wait(self._wait_time(t0))
+                if latch is not None:
+                    if latch.count > interrupts:  # came while we were not waiting
+                        raise KeyboardInterrupt
+                    latch.raise_now = True
+                try:
+                    self._done.wait(self._wait_time(t0))
+                finally:
+                    if latch is not None:
+                        latch.raise_now = False
                 with self._record_lock:
                     snap = books.snapshot()
                 self.progress.update(snap)
@@ -364,7 +376,7 @@ class Scheduler:
                     for text in self.watch.take_notices():
                         self.progress.notice(text)
             except KeyboardInterrupt:
-                interrupts += 1
+                interrupts = max(interrupts + 1, latch.count if latch is not None else 0)
                 self.request_stop("interrupted")
                 self.executor.interrupt(force=interrupts > 1)
         for t in threads:
