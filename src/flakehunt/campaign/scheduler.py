@@ -380,10 +380,11 @@ class Scheduler:
                 self.request_stop("interrupted")
                 self.executor.interrupt(force=interrupts > 1)
         for t in threads:
-            self._despite_interrupts(t.join)
+            t.join()
         try:
-            # Every finished run into the database, even if Ctrl-C comes now.
-            self._despite_interrupts(self.journal.close)
+            # Every finished run into the database. (A Ctrl-C now only counts in the
+            # latch: it cannot cut this short.)
+            self.journal.close()
         except FlakehuntError as exc:
             if self._error is None:
                 self._error = exc
@@ -403,16 +404,6 @@ class Scheduler:
         summary = books.finish(self.store.signature_counts(self.campaign_id))
         self.progress.close(books.snapshot())
         return summary
-
-    def _despite_interrupts(self, step: Callable[[], object]) -> None:
-        """Run an idempotent step of the ending to its end; Ctrl-C meanwhile kills the runs."""
-        while True:
-            try:
-                step()
-                return
-            except KeyboardInterrupt:
-                self.request_stop("interrupted")
-                self.executor.interrupt(force=True)
 
     def _wait_time(self, t0: float) -> float:
         """Seconds until the next status update or the --duration deadline."""
