@@ -215,7 +215,12 @@ def test_orphan_found_by_its_run_marker_without_a_subreaper(tmp_path: Path) -> N
         w = OrphanWatch(("FLAKEHUNT_SESSION", "sess"), use_children=False)
         assert not w.cheap
         w.run_started("run-abc", 7)
-        assert wait_for(lambda: os.path.exists(f"/proc/{proc.pid}/environ"))
+        # Popen returns once the exec has closed its error pipe, but the kernel
+        # publishes the new environment (mm->env_start) a moment later, in
+        # create_elf_tables: under load /proc/PID/environ reads empty until then.
+        # (A run's real orphan is met in that state only if it is mid-exec; the
+        # campaign's final leftovers() scan still finds it.)
+        assert wait_for(lambda: b"FLAKEHUNT_RUN_ID=run-abc" in _environ(proc.pid))
         found = w.run_ended("run-abc", 7, None)
         assert [(o.pid, o.name, o.run, o.found_by) for o in found] == [
             (proc.pid, "sleep", 7, "marker")]
@@ -226,6 +231,14 @@ def test_orphan_found_by_its_run_marker_without_a_subreaper(tmp_path: Path) -> N
     finally:
         proc.kill()
         proc.wait()
+
+
+def _environ(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
 
 
 def wait_for(pred, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]

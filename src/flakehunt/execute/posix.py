@@ -95,14 +95,42 @@ def end_group(
         delay = min(delay * 2, 0.05)
 
 
-def _environ_has(pid: int, needles: Iterable[bytes]) -> bool:
+def _environ_has(pid: int, needles: Iterable[bytes]) -> bool | None:
+    """Whether *pid*'s environment holds a needle; None when it reads empty."""
     try:
         with open(f"/proc/{pid}/environ", "rb") as fh:
             data = fh.read()
     except OSError:
         return False
+    if not data:
+        return None
     entries = data.split(b"\0")
     return any(n in entries for n in needles)
+
+
+def _proc_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+PF_KTHREAD = 0x00200000  # linux/sched.h
+MID_EXEC_SETTLE = 0.05  # seconds to wait for an environment that is not published yet
+
+# (pid, start time) of processes whose environment stayed empty (``env -i``):
+# not waited for again.
+_stayed_empty: set[tuple[int, str]] = set()
+
+
+def _user_start(pid: int) -> tuple[int, str] | None:
+    """(pid, start time) of a live user process; None for kernel threads, zombies, the gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    f = text[text.rfind(b")") + 2 :].split()
+    if f[0] in (b"Z", b"X") or int(f[6]) & PF_KTHREAD:
+        return None
+    return pid, f[19].decode()
 
 
 def marked_pids(markers: Iterable[tuple[str, str]]) -> list[int]:
@@ -114,11 +142,37 @@ def marked_pids(markers: Iterable[tuple[str, str]]) -> list[int]:
     needles = [f"{k}={v}".encode() for k, v in markers]
     me = os.getpid()
     if os.path.isdir("/proc/self"):
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-        return [p for p in pids if p != me and _environ_has(p, needles)]
+        found: list[int] = []
+        unsure: list[tuple[int, str]] = []
+        for pid in _proc_pids():
+            has = pid != me and _environ_has(pid, needles)
+            if has:
+                found.append(pid)
+            elif has is None and (key := _user_start(pid)) and key not in _stayed_empty:
+                unsure.append(key)
+        # An empty environment is a kernel thread, a zombie, a process started
+        # with none (env -i), or one in the middle of execve: the kernel switches
+        # to the new image (waking a vfork parent, closing O_CLOEXEC fds) before
+        # it publishes the new environment. Such a process may be a run's daemon
+        # just born, so look again for a moment rather than let it escape.
+        deadline = time.monotonic() + MID_EXEC_SETTLE
+        while unsure and time.monotonic() < deadline:
+            time.sleep(0.002)
+            still = []
+            for key in unsure:
+                has = _environ_has(key[0], needles)
+                if has:
+                    found.append(key[0])
+                elif has is None:
+                    still.append(key)
+            unsure = still
+        if len(_stayed_empty) > 4096:
+            _stayed_empty.clear()
+        _stayed_empty.update(unsure)
+        return found
     import psutil
 
-    found: list[int] = []
+    found = []
     text_needles = {n.decode() for n in needles}
     for proc in psutil.process_iter():
         try:
