@@ -3,17 +3,23 @@
 A SQLite commit costs ~100 µs of CPU here (six ``pwrite``, six ``fcntl`` locks, a
 checkpoint every few hundred commits), half of what the loop may spend on a run
 if it is to keep up with Go's ``stress`` on short commands. So each finished run
-is appended to a journal file (one ``write``: in the page cache, like a committed
-WAL frame under ``synchronous=NORMAL``, so it survives a SIGKILL of flakehunt),
-and a thread moves the journal into the database every ``every`` seconds in one
-transaction. A killed flakehunt leaves its journal beside the database; the next
-``Store.open`` replays it (run ids make the replay idempotent) and removes it.
+is copied into a journal file, and a thread moves the journal into the database
+every ``every`` seconds in one transaction. A killed flakehunt leaves its journal
+beside the database; the next ``Store.open`` replays it (run ids make the replay
+idempotent) and removes it.
 
-Journal files are ``<db>-runs-c<campaign>-<pid>-<n>``: a new one for every batch,
-removed once its batch is committed. The live writer holds an ``flock`` on its
-files, so another flakehunt reading the database never replays a live journal.
-A record is a 4-byte little-endian length and a ``marshal`` dump of the row
-tuple; a torn last record (only a machine crash can tear one) is skipped.
+The journal is a shared memory mapping of the file: a record is a ``memcpy``
+into the page cache, where it survives a SIGKILL of flakehunt exactly as a
+committed WAL frame does under ``synchronous=NORMAL`` (neither survives a power
+cut). That saves the ``write`` system call per run (~8 µs here). Where a file
+cannot be mapped, each record is one ``write``.
+
+Journal files are ``<db>-runs-c<campaign>-<pid>-<n>``: a new one for every batch
+(or when one fills up), removed once its batch is committed. The live writer
+holds an ``flock`` on its files, so another flakehunt reading the database never
+replays a live journal. A record is a 4-byte little-endian length and a
+``marshal`` dump of the row tuple. The file is zero beyond the last record; the
+payload is copied before its length, so a reader sees a whole record or none.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import marshal
+import mmap
 import os
 import struct
 import threading
@@ -34,6 +41,9 @@ if TYPE_CHECKING:
 _LEN = struct.Struct("<I")
 MARSHAL_VERSION = 4
 DEFAULT_EVERY = 0.1  # seconds between batches: how stale a concurrent reader's view may be
+# A journal file's size: a batch is ~0.1 s of runs (~300 bytes each; a failure's
+# output tail is at most 64 KiB). Sparse where the filesystem allows.
+FILE_BYTES = 1 << 20
 
 
 def journal_glob(db_path: Path) -> str:
@@ -60,7 +70,7 @@ def read_records(data: bytes) -> Iterator[tuple[Any, ...]]:
     while pos + _LEN.size <= end:
         (size,) = _LEN.unpack_from(data, pos)
         start = pos + _LEN.size
-        if start + size > end:
+        if size == 0 or start + size > end:  # the zeros after the last record
             return
         try:
             row = marshal.loads(data[start:start + size])
@@ -99,6 +109,56 @@ def recover(store: Store) -> int:
     return added
 
 
+class _File:
+    """One journal file, mapped when the platform and filesystem allow."""
+
+    __slots__ = ("fd", "mm", "name", "pos", "size")
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.pos = 0
+        self.size = size
+        self.fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        self.mm: mmap.mmap | None = None
+        try:
+            _lock(self.fd)
+            try:
+                os.ftruncate(self.fd, size)
+                self.mm = mmap.mmap(self.fd, size)
+            except (OSError, ValueError):
+                os.ftruncate(self.fd, 0)  # not mappable here: one write per record
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def fits(self, n: int) -> bool:
+        return self.mm is None or self.pos + n + _LEN.size <= self.size  # room for the end
+
+    def append(self, data: bytes) -> None:
+        mm, pos, n = self.mm, self.pos, len(data)
+        if mm is None:
+            os.write(self.fd, _LEN.pack(n) + data)
+        else:
+            start = pos + _LEN.size
+            mm[start:start + n] = data
+            mm[pos:start] = _LEN.pack(n)  # last: the record is whole once its length is there
+        self.pos = pos + _LEN.size + n
+
+    def close(self, *, remove: bool) -> None:
+        if self.mm is not None:
+            self.mm.close()  # the pages stay in the page cache (the file's, not ours)
+            self.mm = None
+            if not remove:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self.fd, self.pos)  # kept for replay: no tail of zeros
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if remove:
+            with contextlib.suppress(OSError):
+                os.unlink(self.name)
+
+
 class RunJournal:
     """Record finished runs for one campaign: ``add`` from any thread, ``close`` at the end."""
 
@@ -111,26 +171,29 @@ class RunJournal:
         self._flush_lock = threading.Lock()  # one batch at a time
         self._pending: list[tuple[Any, ...]] = []
         self._error: BaseException | None = None
-        self._fd, self._name = self._next_file()
+        self._files: list[_File] = []  # hold the pending rows; the last one is written to
+        self._file: _File | None = self._next_file(FILE_BYTES)
         self._quit = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="flakehunt-journal",
                                         daemon=True)
         self._thread.start()
 
-    def _next_file(self) -> tuple[int, str]:
+    def _next_file(self, size: int) -> _File:
         self._serial += 1
-        name = f"{self._prefix}{self._serial}"
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-        _lock(fd)
-        return fd, name
+        f = _File(f"{self._prefix}{self._serial}", size)
+        self._files.append(f)
+        return f
 
     def add(self, row: tuple[Any, ...]) -> None:
         """Make one finished run durable now (it reaches the database within ``every``)."""
-        rec = encode_record(row)
+        data = marshal.dumps(row, MARSHAL_VERSION)
         with self._lock:
             if self._error is not None:
                 raise self._error
-            os.write(self._fd, rec)
+            f = self._file
+            if f is None or not f.fits(len(data)):
+                f = self._file = self._next_file(max(FILE_BYTES, 2 * len(data)))
+            f.append(data)
             self._pending.append(row)
 
     def _loop(self) -> None:
@@ -149,21 +212,19 @@ class RunJournal:
                 if not self._pending:
                     return
                 batch, self._pending = self._pending, []
-                fd, name = self._fd, self._name
-                if fd >= 0:  # (closed: a retry of rows whose file was kept)
-                    self._fd, self._name = self._next_file()
+                files, self._files = self._files, []
+                if self._file is not None:  # (None once closed: a retry of kept rows)
+                    self._file = self._next_file(FILE_BYTES)
             try:
                 self.store.insert_run_tuples(batch)
             except BaseException:
                 with self._lock:
-                    self._pending[:0] = batch  # retried at close; the file stays for replay
-                if fd >= 0:
-                    os.close(fd)
+                    self._pending[:0] = batch  # retried at close; the files stay for replay
+                for f in files:
+                    f.close(remove=False)
                 raise
-            if fd >= 0:
-                os.close(fd)
-                with contextlib.suppress(OSError):
-                    os.unlink(name)
+            for f in files:
+                f.close(remove=True)
 
     def close(self) -> None:
         """Write everything pending to the database; raise what stopped a batch, if any.
@@ -176,11 +237,10 @@ class RunJournal:
             self.flush()
         finally:
             with self._lock:
-                if self._fd >= 0:
-                    os.close(self._fd)
-                    self._fd = -1
-                    if not self._pending:
-                        with contextlib.suppress(OSError):
-                            os.unlink(self._name)
+                if self._file is not None:
+                    self._file = None
+                    files, self._files = self._files, []
+                    for f in files:
+                        f.close(remove=not self._pending)
         if self._error is not None:
             raise self._error
