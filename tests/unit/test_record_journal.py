@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import glob
 import os
@@ -140,3 +141,52 @@ def test_a_failed_batch_stays_journaled_and_is_retried(tmp_path: Path, store: St
     store.close()
     again = Store.open(tmp_path / "f.db")  # the kept file replays without doubling the run
     assert _seqs(again, cid) == [1] and glob.glob(journal_glob(again.path)) == []
+
+
+@pytest.mark.parametrize("mappable", [True, False], ids=["mapped", "written"])
+def test_a_run_is_in_the_journal_file_as_soon_as_add_returns(
+        store: Store, monkeypatch: pytest.MonkeyPatch, mappable: bool) -> None:
+    """What a SIGKILL right after ``add`` leaves on disk: every added run, nothing torn."""
+    import flakehunt.record.journal as journal
+
+    if not mappable:
+        def refuse(*_a: Any, **_k: Any) -> Any:
+            raise OSError(19, "No such device")  # as some filesystems answer mmap
+
+        monkeypatch.setattr(journal.mmap, "mmap", refuse)
+    cid = _campaign(store)
+    j = RunJournal(store, cid, every=3600)
+    try:
+        for seq in range(1, 201):
+            j.add(run_tuple(_row(cid, seq)))
+        (name,) = glob.glob(journal_glob(store.path))
+        with open(name, "rb") as fh:  # another process's view: the page cache
+            rows = list(read_records(fh.read()))
+        assert [r[3] for r in rows] == list(range(1, 201))
+    finally:
+        j.close()
+    assert _seqs(store, cid) == list(range(1, 201))
+    assert glob.glob(journal_glob(store.path)) == []
+
+
+def test_a_full_journal_file_continues_in_the_next(store: Store,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import flakehunt.record.journal as journal
+
+    monkeypatch.setattr(journal, "FILE_BYTES", 4096)
+    cid = _campaign(store)
+    j = RunJournal(store, cid, every=3600)
+    big = {**_row(cid, 2), "output_tail": os.urandom(10_000)}  # larger than a file
+    for row in (_row(cid, 1), big, *(_row(cid, s) for s in range(3, 300))):
+        j.add(run_tuple(row))
+    names = glob.glob(journal_glob(store.path))
+    assert len(names) > 2
+    replayed = sorted(r[3] for n in names for r in read_records(Path(n).read_bytes()))
+    assert replayed == list(range(1, 300))
+    j.close()
+    assert _seqs(store, cid) == list(range(1, 300))
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(store.path)) as db:
+        (tail,) = db.execute("SELECT output_tail FROM runs WHERE seq = 2").fetchone()
+    assert tail == big["output_tail"]
