@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,6 +153,59 @@ def test_fresh_dir_runs_each_attempt_in_an_empty_private_dir(tmp_path: Path, sto
     assert all(listing == [] for _cwd, listing in seen)  # empty at every start
     assert all(a.cwd == a.run_dir != str(tmp_path) for a in ex.attempts)
     assert len({a.cwd for a in ex.attempts}) <= 2  # one per slot, never shared at once
+
+
+def _write(d: Path) -> None:
+    (d / "out.txt").write_text("x")
+
+
+def _subdir(d: Path) -> None:
+    (d / "sub" / "deeper").mkdir(parents=True)
+    (d / "sub" / "deeper" / "f").write_text("x")
+
+
+def _remove(d: Path) -> None:
+    shutil.rmtree(d)
+
+
+def _replace(d: Path) -> None:
+    shutil.rmtree(d)
+    d.mkdir()
+    (d / "new.txt").write_text("x")
+
+
+def _move_in(d: Path) -> None:
+    outside = d.parent / f"outside-{os.getpid()}"
+    outside.write_text("x")
+    os.replace(outside, d / "moved.txt")
+
+
+@pytest.mark.parametrize("fresh_dir", [False, True], ids=["run-dir", "fresh-dir"])
+@pytest.mark.parametrize("what", [_write, _subdir, _remove, _replace, _move_in])
+def test_every_run_starts_with_an_empty_scratch_dir(tmp_path: Path, store: Store, what: Any,
+                                                    fresh_dir: bool) -> None:
+    """Whatever a run does to its FLAKEHUNT_RUN_DIR, the slot's next run finds it empty.
+
+    Runs 2 and 5 do *what*, run 3 fails (its scratch is kept, a new one made),
+    the others write one file: the watch that spares passing runs a listing must
+    follow every case, including a directory that was replaced.
+    """
+    seen: list[tuple[int, list[str] | None]] = []
+
+    def behaviour(a: Attempt) -> tuple[int | None, bytes]:
+        d = Path(a.run_dir)
+        seen.append((a.seq, sorted(os.listdir(d)) if d.is_dir() else None))
+        if a.seq in (2, 5):
+            what(d)
+        else:
+            _write(d)
+        return (1, b"") if a.seq == 3 else (0, b"")
+
+    spec = make_spec(tmp_path, jobs=1, fresh_dir=fresh_dir,
+                     limits=Limits(runs=7, max_failures=0))
+    s = go(spec, store, FakeExecutor(behaviour))
+    assert seen == [(n, []) for n in range(1, 8)]
+    assert (Path(s.evidence_dir) / "r000003" / "scratch" / "out.txt").exists()
 
 
 def test_failing_run_keeps_its_scratch_files(tmp_path: Path, store: Store) -> None:

@@ -16,7 +16,9 @@ Why this shape: a passing run must cost almost nothing, or the loop cannot keep
 up with Go's ``stress`` on short commands. On this machine's ext4, creating a
 log and unlinking it later cost 35-60 µs a run; opening an existing empty log
 with ``O_TRUNC`` costs a few µs, and the child does it (``execute.cspawn``).
-``rmdir`` costs ~140 µs, so the scratch directory is emptied, never remade.
+``rmdir`` costs ~140 µs, so the scratch directory is emptied, never remade; and
+it is listed only when an inotify watch saw something created in it
+(``campaign.dirwatch``), since most runs never write there.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
+from flakehunt.campaign.dirwatch import DirWatch
 from flakehunt.evidence.budget import EvidenceBudget
 
 
@@ -49,6 +52,7 @@ class _SlotLogs:
 
     free: list[str]
     kept: deque[tuple[int, str, str]] = field(default_factory=deque)  # (seq, run id, path)
+    scratch: DirWatch | None = None
 
 
 def _tree_size(path: str, stop_above: int) -> int:
@@ -98,11 +102,15 @@ class RunFiles:
         """Return slot *slot*'s scratch directory, created and empty."""
         path = os.path.join(self.campaign_dir, f"slot{slot}")
         os.makedirs(path, exist_ok=True)
+        watch = DirWatch(path)  # before emptying: what a straggler adds then is seen
         empty_dir(path)
         names = [f"{self.campaign_dir}{os.sep}slot{slot}.{i}.log"
                  for i in range(max(0, self.keep_passing) + 1)]
         with self._lock:
-            self._slots[slot] = _SlotLogs(free=names)
+            old = self._slots.get(slot)
+            if old is not None and old.scratch is not None:
+                old.scratch.close()
+            self._slots[slot] = _SlotLogs(free=names, scratch=watch)
         return path
 
     def paths(self, slot: int, scratch: str) -> RunPaths:
@@ -115,10 +123,10 @@ class RunFiles:
         Which passing logs survive is settled by ``finish``; until then a
         passing run's stored evidence path is empty.
         """
-        self._reset_scratch(paths.scratch)
+        logs = self._slots[paths.slot]
+        self._reset_scratch(paths.scratch, logs.scratch)
         if self.keep_passing <= 0:
             return  # the log is overwritten by the slot's next run
-        logs = self._slots[paths.slot]
         logs.kept.append((seq, run_id, logs.free.pop()))
         if len(logs.kept) > self.keep_passing:
             logs.free.append(logs.kept.popleft()[2])
@@ -147,39 +155,55 @@ class RunFiles:
             return None
         os.makedirs(root, exist_ok=True)
         os.replace(paths.log, os.path.join(root, "output.log"))
-        self._keep_scratch(paths.scratch, root)
+        self._keep_scratch(paths, root)
         return self.rel(f"r{seq:06d}")
 
     def evidence_dir(self, rel: str) -> str:
         """Return the absolute evidence directory of a stored relative path."""
         return os.path.join(self.evidence_root, rel)
 
-    def _keep_scratch(self, scratch: str, root: str) -> None:
-        with os.scandir(scratch) as it:
-            if next(it, None) is None:
-                return  # the common case: the run wrote nothing there
-        room = self.budget.remaining()
-        size = _tree_size(scratch, room if room is not None else 1 << 62)
-        keep = self.budget.try_reserve(size)
-        if not keep:
-            self.cap_reached = True
-        if keep:
-            # Rename the whole directory (one metadata operation), then give the
-            # slot a fresh one.
-            os.replace(scratch, os.path.join(root, "scratch"))
-            os.mkdir(scratch)
-        else:
-            empty_dir(scratch)
+    def _keep_scratch(self, paths: RunPaths, root: str) -> None:
+        scratch = paths.scratch
+        logs = self._slots.get(paths.slot)
+        watch = logs.scratch if logs is not None else None
+        if watch is not None and not watch.changed():
+            return  # nothing was created there
+        try:
+            os.makedirs(scratch, exist_ok=True)  # the run may have removed it
+            with os.scandir(scratch) as it:
+                if next(it, None) is None:
+                    return  # the run wrote nothing there
+            room = self.budget.remaining()
+            size = _tree_size(scratch, room if room is not None else 1 << 62)
+            keep = self.budget.try_reserve(size)
+            if not keep:
+                self.cap_reached = True
+            if keep:
+                # Rename the whole directory (one metadata operation), then give the
+                # slot a fresh one.
+                os.replace(scratch, os.path.join(root, "scratch"))
+                os.mkdir(scratch)
+            else:
+                empty_dir(scratch)
+        finally:
+            if watch is not None:
+                watch.rearm()  # the directory at that name may be a new one
 
     def discard(self, paths: RunPaths) -> None:
         """Drop a run's log and empty its scratch (interrupted, never started, no room)."""
         # The slot's next run truncates the log; a log not moved away is removed
         # by finish().
-        self._reset_scratch(paths.scratch)
+        logs = self._slots.get(paths.slot)
+        self._reset_scratch(paths.scratch, logs.scratch if logs is not None else None)
 
-    def _reset_scratch(self, scratch: str) -> None:
+    def _reset_scratch(self, scratch: str, watch: DirWatch | None) -> None:
+        if watch is not None and not watch.changed():
+            return  # the common case: the run created nothing there
         with contextlib.suppress(OSError):
+            os.makedirs(scratch, exist_ok=True)  # the run may have removed it
             empty_dir(scratch)
+        if watch is not None:
+            watch.rearm()
 
     def finish(self) -> list[tuple[str, str]]:
         """Keep the newest passing logs as ``r<seq>.log``; remove the slots' files.
@@ -189,6 +213,9 @@ class RunFiles:
         """
         with self._lock:
             slots, self._slots = list(self._slots.values()), {}
+        for logs in slots:
+            if logs.scratch is not None:
+                logs.scratch.close()
         passes = sorted((p for logs in slots for p in logs.kept), reverse=True)
         kept: list[tuple[str, str]] = []
         for seq, run_id, path in passes[: max(0, self.keep_passing)]:
