@@ -1,4 +1,10 @@
-"""The nouns of a hunt: outcomes, attempts and their results (frozen values)."""
+"""The nouns of a hunt: outcomes, attempts and their results.
+
+Attempts and results are values: made once, never changed (``dataclasses.replace``
+makes a changed copy). They are not declared frozen because a frozen dataclass
+sets each field through ``object.__setattr__``: 6.5 µs to build an Attempt,
+against 2 µs with plain slots, and the loop builds three such objects a run.
+"""
 
 from __future__ import annotations
 
@@ -65,7 +71,7 @@ class LayeredEnv(Mapping[str, str]):
         return f"LayeredEnv({dict(self)!r})"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Attempt:
     """One run to make: everything an executor needs, nothing it must look up."""
 
@@ -87,7 +93,7 @@ class Attempt:
     load_profile: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Rusage:
     """Resource use of a finished run, from ``wait4`` where the platform has it."""
 
@@ -96,7 +102,7 @@ class Rusage:
     sys_cpu: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AttemptResult:
     """What an executor observed; interpretation (pass/fail) happens elsewhere.
 
