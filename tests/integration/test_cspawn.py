@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ def test_env_of_a_plain_mapping_survives_the_spawn(tmp_path: Path,
     for seq in range(1, 30):
         env = {"PATH": os.environ["PATH"], "X": f"value-{seq}" * 50}
         a = _attempt(tmp_path, seq, ("sh", "-c", 'echo "$X"'), {})
-        a = Attempt(**{**a.__dict__, "env": env})
+        a = replace(a, env=env)
         assert executor.execute(a).returncode == 0
         assert Path(a.log_path).read_text() == f"value-{seq}" * 50 + "\n"
 
@@ -88,3 +89,24 @@ def test_file_actions_beyond_the_cache_are_used_once(tmp_path: Path, executor: L
                      log=tmp_path / f"out{seq}.log")
         assert executor.execute(a).returncode == 0
         assert Path(a.log_path).read_text().startswith(f"run={seq} ")
+
+
+def test_a_program_found_on_path_once_may_move_later(tmp_path: Path,
+                                                     executor: LocalExecutor) -> None:
+    """The command is looked up once; if it goes, PATH is searched again, as execvp would."""
+    first, second = tmp_path / "bin1", tmp_path / "bin2"
+    first.mkdir()
+    second.mkdir()
+    tool = first / "fh-test-tool"
+    tool.write_text("#!/bin/sh\necho first\n")
+    tool.chmod(0o755)
+    env = {"PATH": f"{first}:{second}:/usr/bin:/bin"}
+    a = _attempt(tmp_path, 1, ("fh-test-tool",), env)
+    assert executor.execute(a).returncode == 0
+    assert Path(a.log_path).read_text() == "first\n"
+    moved = second / "fh-test-tool"
+    os.replace(tool, moved)
+    moved.write_text("#!/bin/sh\necho second\n")
+    a = _attempt(tmp_path, 2, ("fh-test-tool",), env)
+    assert executor.execute(a).returncode == 0
+    assert Path(a.log_path).read_text() == "second\n"

@@ -62,7 +62,7 @@ def _load() -> Any:
             return None
         try:
             libc = ctypes.CDLL(None, use_errno=True)
-            needed = ("posix_spawnp", "posix_spawn_file_actions_init",
+            needed = ("posix_spawn", "posix_spawnp", "posix_spawn_file_actions_init",
                       "posix_spawn_file_actions_destroy",
                       "posix_spawn_file_actions_addopen", "posix_spawn_file_actions_adddup2",
                       "posix_spawnattr_init", "posix_spawnattr_setflags",
@@ -72,8 +72,9 @@ def _load() -> Any:
         except (OSError, AttributeError):
             return None
         vp, cp = ctypes.c_void_p, ctypes.c_char_p
-        libc.posix_spawnp.argtypes = [ctypes.POINTER(ctypes.c_int), cp, vp, vp, vp, vp]
-        libc.posix_spawnp.restype = ctypes.c_int
+        for fn in (libc.posix_spawn, libc.posix_spawnp):
+            fn.argtypes = [ctypes.POINTER(ctypes.c_int), cp, vp, vp, vp, vp]
+            fn.restype = ctypes.c_int
         libc.posix_spawn_file_actions_addopen.argtypes = [vp, ctypes.c_int, cp, ctypes.c_int,
                                                           ctypes.c_uint]
         libc.posix_spawn_file_actions_adddup2.argtypes = [vp, ctypes.c_int, ctypes.c_int]
@@ -173,17 +174,25 @@ class Spawner:
             self._actions[key] = fa
         return fa, True
 
-    def spawn(self, argv: Any, envp: Any, log_path: str, cwd: str | None = None) -> int:
+    def spawn(self, argv: Any, envp: Any, log_path: str, cwd: str | None = None,
+              program: bytes | None = None) -> int:
         """Start the program of *argv* (``argv_array``) with *envp*; return its pid.
 
-        *cwd* None keeps ours. Raises OSError with the child's errno when the
-        program, the log or the directory could not be opened (glibc reports
-        failures of file actions and of exec alike).
+        *program* is the file to execute, found already (``execute.search``);
+        None searches ``PATH`` for ``argv[0]``. *cwd* None keeps ours. Raises
+        OSError with the child's errno when the program, the log or the
+        directory could not be opened (glibc reports failures of file actions
+        and of exec alike).
         """
         fa, cached = self._file_actions(log_path, cwd)
         pid = ctypes.c_int(0)
         try:
-            rc = self._libc.posix_spawnp(ctypes.byref(pid), argv[0], fa, self._attr, argv, envp)
+            if program is not None:
+                rc = self._libc.posix_spawn(ctypes.byref(pid), program, fa, self._attr, argv,
+                                            envp)
+            else:
+                rc = self._libc.posix_spawnp(ctypes.byref(pid), argv[0], fa, self._attr, argv,
+                                             envp)
         finally:
             if not cached:
                 self._libc.posix_spawn_file_actions_destroy(fa)

@@ -8,6 +8,7 @@ gigabytes from costing us anything.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flakehunt.campaign.model import Attempt, AttemptResult, LayeredEnv, Rusage
-from flakehunt.execute import cspawn, guardian, posix
+from flakehunt.execute import cspawn, guardian, posix, search
 from flakehunt.execute.watchdog import Watchdog
 
 SESSION_KEY = "FLAKEHUNT_SESSION"
@@ -60,7 +61,7 @@ class LocalExecutor:
         # --leave-orphans: close() leaves the runs' escaped descendants alive.
         self.spare_leftovers = False
         self._spawner = cspawn.Spawner() if cspawn.available() else None
-        self._argvs: dict[tuple[str, ...], Any] = {}
+        self._argvs: dict[tuple[tuple[str, ...], str | None], tuple[Any, bytes | None]] = {}
         self._env_blocks: dict[int, tuple[Mapping[str, str], frozenset[str], cspawn.EnvBlock]] = {}
 
     # -- lifecycle ----------------------------------------------------------------
@@ -172,8 +173,21 @@ class LocalExecutor:
         if spawner is not None and (cwd is None or cspawn.can_chdir()):
             # The block owns the strings the array points to: hold it across the spawn.
             block, extra = self._env_block(env)
-            return spawner.spawn(self._argv(attempt.argv), block.with_extra(extra),
-                                 attempt.log_path, cwd)
+            key = (attempt.argv, env.get("PATH"))
+            argv, program = self._argv(key)
+            try:
+                return spawner.spawn(argv, block.with_extra(extra), attempt.log_path, cwd,
+                                     program)
+            except OSError as exc:
+                if program is None or exc.errno not in (errno.ENOENT, errno.EACCES,
+                                                        errno.ENOEXEC):
+                    raise
+                # Gone or changed since we found it (a build reinstalled it): search
+                # PATH afresh.
+                del self._argvs[key]
+                argv, program = self._argv(key)
+                return spawner.spawn(argv, block.with_extra(extra), attempt.log_path, cwd,
+                                     program)
         try:
             log_fd = os.open(attempt.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as exc:
@@ -184,13 +198,21 @@ class LocalExecutor:
         finally:
             os.close(log_fd)
 
-    def _argv(self, argv: tuple[str, ...]) -> Any:
-        arr = self._argvs.get(argv)
-        if arr is None:
+    def _argv(self, key: tuple[tuple[str, ...], str | None]) -> tuple[Any, bytes | None]:
+        """The encoded argv of a command and the program it runs, found on PATH once.
+
+        The child's PATH decides, as in a shell's ``PATH=... cmd`` and in
+        ``subprocess``; ``posix_spawnp`` would search ours.
+        """
+        hit = self._argvs.get(key)
+        if hit is None:
             if len(self._argvs) > 256:  # one per variant; a cluster worker sees many campaigns
                 self._argvs.clear()
-            arr = self._argvs[argv] = cspawn.argv_array(argv)
-        return arr
+            argv, search_path = key
+            found = search.find_program(argv[0], search_path)
+            hit = self._argvs[key] = (cspawn.argv_array(argv),
+                                      None if found is None else os.fsencode(found))
+        return hit
 
     def _env_block(self, env: Mapping[str, str]) -> tuple[cspawn.EnvBlock, Mapping[str, str]]:
         """The encoded environment: a variant's shared base is encoded only once."""
