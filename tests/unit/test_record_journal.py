@@ -190,3 +190,25 @@ def test_a_full_journal_file_continues_in_the_next(store: Store,
     with contextlib.closing(sqlite3.connect(store.path)) as db:
         (tail,) = db.execute("SELECT output_tail FROM runs WHERE seq = 2").fetchone()
     assert tail == big["output_tail"]
+
+
+_SET = {"worker": "10.0.0.7:8786", "load_profile": "cpu", "signature": "abc123",
+        "core_dumped": 1, "evidence_path": "c1/r000002", "output_tail": b"boom\n",
+        "note": "left running", "core_captured": 1, "core_reason": "captured",
+        "evidence_json": '{"orphans": []}'}
+
+
+@pytest.mark.parametrize("replay", [False, True], ids=["batch", "replay"])
+def test_every_column_round_trips_whichever_insert_is_used(store: Store, replay: bool) -> None:
+    """Plain passing rows skip their default columns; any other value must still land."""
+    import sqlite3
+
+    cid = _campaign(store)
+    rows = [_row(cid, 1)]  # all defaults: the short insert
+    rows += [{**_row(cid, 2 + i), col: value} for i, (col, value) in enumerate(_SET.items())]
+    rows.append({**_row(cid, 99), **_SET})
+    assert store.insert_run_tuples([run_tuple(r) for r in rows], replay=replay) == len(rows)
+    cols = list(rows[0])
+    with contextlib.closing(sqlite3.connect(store.path)) as db:
+        got = db.execute(f"SELECT {', '.join(cols)} FROM runs ORDER BY seq").fetchall()
+    assert got == [tuple(r[c] for c in cols) for r in rows]
