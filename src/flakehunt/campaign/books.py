@@ -68,10 +68,11 @@ class Books:
             spec.kind,
             evidence_dir=sched.files.campaign_dir,
         )
-        self.per = {
-            v.name: VariantCounts(before[v.name].runs, before[v.name].failures)
-            if v.name in before
-            else VariantCounts()
+        # [runs, failures] per variant, counted in place (a frozen VariantCounts a
+        # run cost a microsecond); VariantCounts are made for snapshots.
+        self._counts: dict[str, list[int]] = {
+            v.name: [before[v.name].runs, before[v.name].failures] if v.name in before
+            else [0, 0]
             for v in spec.variants
         }
         self.sigs: dict[str, list[Any]] = {sid: [sid, t, n] for sid, t, n in signatures}
@@ -79,6 +80,11 @@ class Books:
         self.t0 = 0.0
         runs = spec.limits.runs
         self.planned = None if runs is None else runs * len(spec.variants)
+
+    @property
+    def per(self) -> dict[str, VariantCounts]:
+        """Counted runs and failures per variant, now."""
+        return {name: VariantCounts(r, f) for name, (r, f) in self._counts.items()}
 
     def record(self, batch: list[Finished]) -> None:
         """Count a recorded batch and apply the stop rules that depend on outcomes."""
@@ -88,8 +94,10 @@ class Books:
             o, name = f.outcome, f.result.attempt.variant
             if o.counts:
                 summary.this_invocation_runs += 1
-                c = self.per[name]
-                self.per[name] = VariantCounts(c.runs + 1, c.failures + int(o.failed))
+                c = self._counts[name]
+                c[0] += 1
+                if o.failed:
+                    c[1] += 1
             if f.signature is not None:
                 sid, title = f.signature
                 if sid not in self.sigs:
@@ -136,8 +144,8 @@ class Books:
         return Snapshot(
             campaign_id=s.campaign_id,
             title=spec.title,
-            done=sum(c.runs for c in self.per.values()),
-            failures=sum(c.failures for c in self.per.values()),
+            done=sum(c[0] for c in self._counts.values()),
+            failures=sum(c[1] for c in self._counts.values()),
             ignored=self.summary.ignored,
             interrupted=self.summary.interrupted,
             elapsed=elapsed,
@@ -155,8 +163,8 @@ class Books:
         summary, s = self.summary, self.s
         summary.stop_reason = s.stop_reason or "runs"
         summary.elapsed = s.clock() - self.t0
-        summary.runs = sum(c.runs for c in self.per.values())
-        summary.failures = sum(c.failures for c in self.per.values())
+        summary.runs = sum(c[0] for c in self._counts.values())
+        summary.failures = sum(c[1] for c in self._counts.values())
         summary.per_variant = dict(self.per)
         summary.signatures = signatures
         summary.evidence_cap_reached = s.files.budget.cap_reached

@@ -106,6 +106,7 @@ class Scheduler:
         # Run ids: 64 random bits for this invocation, then the seq: unique across
         # databases (the merge key) without a getrandom call per run.
         self._run_prefix = os.urandom(8).hex()
+        self._labels: dict[tuple[int | None, str], str] = {}
         self._order = self._make_order()
         self._record_lock = threading.Lock()
         self._done = threading.Event()
@@ -257,7 +258,10 @@ class Scheduler:
         tail: bytes | None = None
         sig: tuple[str, str] | None = None
         evidence: str | None = None
-        label = status_label(result.returncode, result.platform)
+        key = (result.returncode, result.platform)
+        label = self._labels.get(key)
+        if label is None:  # a few distinct statuses per campaign: decode each once
+            label = self._labels[key] = status_label(*key)
         ev = evidence_hook.NONE
         if self.evidence is not None and outcome is not Outcome.COULD_NOT_START:
             where = None

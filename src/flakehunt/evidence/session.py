@@ -202,6 +202,8 @@ class EvidenceSession:
             self.passing.append(summary)
         with self._lock:
             self._recent_pass.append(done)
+            if not self._awaiting:
+                return  # the common case: no failure waits for the passes after it
             awaiting, self._awaiting = self._awaiting, []
         still = []
         for fail_dir, wanted in awaiting:
