@@ -69,7 +69,7 @@ def test_ring_keeps_the_last_samples_only() -> None:
 
 
 def test_ring_between_across_the_wrap() -> None:
-    r = Ring(np.dtype([("t", "f8"), ("v", "i4")]), 5)
+    r = Ring((("t", "f8"), ("v", "i4")), 5)
     for i in range(12):
         r.append((float(i), i))
     assert r.between(8.5, 10.0)["v"].tolist() == [9, 10]

@@ -42,12 +42,9 @@ def evidence_options(f: F) -> F:
 
 def evidence_spec(p: dict[str, Any], *, root: str, cap: int | None, jobs: int) -> Any:
     """Build ``EvidenceOptions`` from the parsed options *p*; UsageError for bad values."""
-    from flakehunt.blas import one_blas_thread
     from flakehunt.errors import UsageError
+    from flakehunt.evidence.session import EvidenceOptions
     from flakehunt.units import parse_duration
-
-    with one_blas_thread():  # the flight recorder's rings are numpy arrays
-        from flakehunt.evidence.session import EvidenceOptions
 
     hz = float(p.get("telemetry_hz") or 0.0)
     if hz < 0 or hz > 100:

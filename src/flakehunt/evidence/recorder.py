@@ -5,9 +5,13 @@ registered run (its process tree); every ``1/snapshot_hz`` seconds (default 1)
 it takes a whole-system process snapshot, keeps its top ``top`` processes by
 CPU and by RSS, and refreshes each run's tree from the parent links; if one
 snapshot costs more than ``snapshot_budget`` (1% of a core) at that rate, the
-snapshot interval stretches to stay within it. Memory is
-fixed when the recorder is built: see ``memory_bytes`` (about 4 MB for ten
-minutes at 10 Hz with 4 concurrent runs). NaN in a ring means unknown.
+snapshot interval stretches to stay within it. The rings' capacity is fixed
+when the recorder is built: see ``memory_bytes``, the records as packed
+structures (2 MB for ten minutes at 10 Hz with 4 concurrent runs). They are
+held as Python tuples until read, about five times that once the rings are
+full (10.7 MB, measured), so that numpy is imported only when a window is read
+(``ring``). NaN in a
+ring means unknown.
 """
 
 from __future__ import annotations
@@ -21,29 +25,42 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from flakehunt.evidence.ring import Ring
+from flakehunt.evidence.ring import Fields, Ring, structured
 from flakehunt.evidence.sampler import SystemCounters, TelemetrySource, TreeCounters
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FORMAT = "flakehunt-telemetry"
 FORMAT_VERSION = 1
 
-SYSTEM_DTYPE = np.dtype([
+# Record layouts (numpy formats). The rings hold tuples; numpy, imported only
+# when a window is read, makes them arrays of these dtypes: see ``ring``.
+SYSTEM_FIELDS: Fields = (
     ("t", "f8"), ("cpu_busy", "f4"), ("iowait", "f4"),
     ("disk_read_bps", "f8"), ("disk_write_bps", "f8"),
     ("disk_read_ops", "f4"), ("disk_write_ops", "f4"),
     ("mem_available", "f8"), ("swap_used", "f8"), ("load1", "f4"), ("nprocs", "f4"),
-])
-RUN_DTYPE = np.dtype([
+)
+RUN_FIELDS: Fields = (
     ("t", "f8"), ("key", "i4"), ("nprocs", "f4"), ("cpu", "f4"), ("rss", "f8"),
     ("fds", "f4"), ("read_bps", "f8"), ("write_bps", "f8"),
-])
-PROC_DTYPE = np.dtype([
+)
+PROC_FIELDS: Fields = (
     ("t", "f8"), ("pid", "i4"), ("ppid", "i4"), ("cpu", "f4"), ("rss", "f8"), ("name", "S16"),
-])
+)
+_DTYPES = {"SYSTEM_DTYPE": SYSTEM_FIELDS, "RUN_DTYPE": RUN_FIELDS, "PROC_DTYPE": PROC_FIELDS}
+
+
+def __getattr__(name: str) -> Any:
+    """``SYSTEM_DTYPE``, ``RUN_DTYPE``, ``PROC_DTYPE``: numpy dtypes, made on first use."""
+    if name in _DTYPES:
+        return structured(_DTYPES[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 NAN = float("nan")
 
 
@@ -82,6 +99,8 @@ class Window:
 
     def for_run(self, name: str) -> np.ndarray[Any, Any]:
         """Return the per-run samples of the run registered as *name*."""
+        import numpy as np
+
         keys = [k for k, n in self.run_names.items() if n == name]
         return self.runs[np.isin(self.runs["key"], keys)]
 
@@ -107,9 +126,9 @@ class FlightRecorder:
         self.snapshot_budget = snapshot_budget
         self.top = top
         n = max(1, math.ceil(hz * retention))
-        self.system = Ring(SYSTEM_DTYPE, n)
-        self.runs = Ring(RUN_DTYPE, n * max(1, max_runs))
-        self.procs = Ring(PROC_DTYPE, max(1, math.ceil(retention * snapshot_hz)) * 2 * top)
+        self.system = Ring(SYSTEM_FIELDS, n)
+        self.runs = Ring(RUN_FIELDS, n * max(1, max_runs))
+        self.procs = Ring(PROC_FIELDS, max(1, math.ceil(retention * snapshot_hz)) * 2 * top)
         self._lock = threading.Lock()
         self._active: dict[str, _Run] = {}
         self._names: dict[int, str] = {}
@@ -125,7 +144,7 @@ class FlightRecorder:
 
     @property
     def memory_bytes(self) -> int:
-        """Return the bytes the rings hold (allocated once, never grows)."""
+        """Return the bytes of the rings' records at capacity, as packed structures."""
         return self.system.nbytes + self.runs.nbytes + self.procs.nbytes
 
     def register(self, name: str, pid: int) -> None:
@@ -150,7 +169,7 @@ class FlightRecorder:
                 return seen
         # Forget names no sample in the ring refers to: most short runs have none,
         # and thousands of runs a second must not grow this map.
-        in_ring = set(np.unique(self.runs.ordered()["key"]).tolist())
+        in_ring = {row[1] for row in self.runs.rows()}
         with self._lock:
             keep = in_ring | {r.key for r in self._active.values()}
             self._names = {k: v for k, v in self._names.items() if k in keep}
@@ -276,6 +295,8 @@ class FlightRecorder:
 
     def window(self, start: float, end: float) -> Window:
         """Return the samples with ``start <= t <= end``."""
+        import numpy as np
+
         runs = self.runs.between(start, end)
         with self._lock:
             names = {int(k): self._names.get(int(k), "?") for k in np.unique(runs["key"])}
