@@ -212,3 +212,31 @@ def test_every_column_round_trips_whichever_insert_is_used(store: Store, replay:
     with contextlib.closing(sqlite3.connect(store.path)) as db:
         got = db.execute(f"SELECT {', '.join(cols)} FROM runs ORDER BY seq").fetchall()
     assert got == [tuple(r[c] for c in cols) for r in rows]
+
+
+def test_no_room_for_a_mapped_file_means_plain_writes(store: Store,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk must surface as an error of write(), never as a SIGBUS in a mapping."""
+    import errno
+
+    import flakehunt.record.journal as journal
+
+    def full(*_a: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(journal.os, "posix_fallocate", full, raising=False)
+    cid = _campaign(store)
+    j = RunJournal(store, cid, every=3600)
+    assert j._file is not None and j._file.mm is None
+    j.add(run_tuple(_row(cid, 1)))
+    (name,) = glob.glob(journal_glob(store.path))
+    assert [r[3] for r in read_records(Path(name).read_bytes())] == [1]
+    j.close()
+    assert _seqs(store, cid) == [1]
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fallocate"), reason="no posix_fallocate")
+def test_the_journal_is_mapped_where_blocks_can_be_reserved(store: Store) -> None:
+    j = RunJournal(store, _campaign(store), every=3600)
+    assert j._file is not None and j._file.mm is not None
+    j.close()
