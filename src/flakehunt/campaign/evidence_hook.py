@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flakehunt.campaign.model import AttemptResult, Outcome
-from flakehunt.triage.signature import Signature
 
 if TYPE_CHECKING:
     from flakehunt.evidence.session import EvidenceSession
+    from flakehunt.triage.signature import Signature
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ def with_chkimg(sig: Signature, line: str | None) -> Signature:
         phrase = "code differs from the image on disk (chkimg)"
     else:
         return sig  # clean or not comparable: no new failure mode
+    from flakehunt.triage.signature import Signature
+
     digest = hashlib.sha1(f"{sig.id}|{phrase}".encode()).hexdigest()[:10]
     return Signature(id=digest, title=f"{sig.title} · {phrase}", kind=sig.kind,
                      status=sig.status, fingerprint=sig.fingerprint, tests=sig.tests)

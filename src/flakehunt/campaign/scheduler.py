@@ -32,8 +32,6 @@ from flakehunt.execute.base import Executor
 from flakehunt.record.journal import RunJournal
 from flakehunt.record.store import Store, run_tuple
 from flakehunt.triage.decode import status_label
-from flakehunt.triage.junit import failures_for_run
-from flakehunt.triage.signature import signature_for
 
 if TYPE_CHECKING:
     from flakehunt.campaign.hunt import InterruptLatch
@@ -218,6 +216,8 @@ class Scheduler:
     def _junit_failures(self, a: Attempt, started: float) -> tuple[str, ...]:
         if not self.spec.junit:
             return ()
+        from flakehunt.triage.junit import failures_for_run
+
         ids, _problem = failures_for_run(os.path.join(a.cwd, self.spec.junit), started)
         return ids
 
@@ -276,6 +276,10 @@ class Scheduler:
         elif outcome is Outcome.INTERRUPTED:
             self.files.discard(paths)
         else:
+            # Imported at the first failure: its fingerprint patterns are ~20 ms of
+            # start-up that a campaign without failures never needs.
+            from flakehunt.triage.signature import signature_for
+
             tail = read_tail(a.log_path) if outcome is not Outcome.COULD_NOT_START else None
             s = signature_for(
                 outcome,
