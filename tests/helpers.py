@@ -82,3 +82,12 @@ def plugin_args() -> tuple[str, ...]:
     if any(ep.value == "flakehunt.pytest_plugin" for ep in entry_points(group="pytest11")):
         return ()
     return ("-p", "flakehunt.pytest_plugin")
+
+
+def proc_file(pid: int, name: str) -> bytes:
+    """Return ``/proc/PID/NAME`` (b"" when the process or file is gone)."""
+    try:
+        with open(f"/proc/{pid}/{name}", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""

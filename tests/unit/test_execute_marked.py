@@ -7,6 +7,7 @@ import subprocess
 import time
 
 import pytest
+from tests.helpers import proc_file
 
 from flakehunt.execute import posix
 
@@ -55,7 +56,7 @@ def test_a_process_without_environment_is_waited_for_once(
     proc = subprocess.Popen(["env", "-i", "sleep", "30"])
     try:
         deadline = time.monotonic() + 5
-        while _comm(proc.pid) != b"sleep\n":  # env has exec'd sleep
+        while proc_file(proc.pid, "comm") != b"sleep\n":  # env has exec'd sleep
             assert time.monotonic() < deadline
             time.sleep(0.01)
         posix.marked_pids([("FLAKEHUNT_TEST_NOBODY", "x")])
@@ -65,15 +66,6 @@ def test_a_process_without_environment_is_waited_for_once(
         proc.wait()
 
 
-def _comm(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/comm", "rb") as fh:
-            return fh.read()
-    except OSError:
-        return b""
-
-
 def _state(pid: int) -> bytes:
-    with open(f"/proc/{pid}/stat", "rb") as fh:
-        text = fh.read()
+    text = proc_file(pid, "stat")
     return text[text.rfind(b")") + 2 :].split()[0]

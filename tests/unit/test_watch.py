@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.helpers import proc_file
 
 from flakehunt.campaign.events import NullProgress
 from flakehunt.campaign.hunt import hunt
@@ -220,7 +221,7 @@ def test_orphan_found_by_its_run_marker_without_a_subreaper(tmp_path: Path) -> N
         # create_elf_tables: under load /proc/PID/environ reads empty until then.
         # (A run's real orphan is met in that state only if it is mid-exec; the
         # campaign's final leftovers() scan still finds it.)
-        assert wait_for(lambda: b"FLAKEHUNT_RUN_ID=run-abc" in _environ(proc.pid))
+        assert wait_for(lambda: b"FLAKEHUNT_RUN_ID=run-abc" in proc_file(proc.pid, "environ"))
         found = w.run_ended("run-abc", 7, None)
         assert [(o.pid, o.name, o.run, o.found_by) for o in found] == [
             (proc.pid, "sleep", 7, "marker")]
@@ -231,14 +232,6 @@ def test_orphan_found_by_its_run_marker_without_a_subreaper(tmp_path: Path) -> N
     finally:
         proc.kill()
         proc.wait()
-
-
-def _environ(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as fh:
-            return fh.read()
-    except OSError:
-        return b""
 
 
 def wait_for(pred, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
