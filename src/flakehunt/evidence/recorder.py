@@ -10,8 +10,7 @@ when the recorder is built: see ``memory_bytes``, the records as packed
 structures (2 MB for ten minutes at 10 Hz with 4 concurrent runs). They are
 held as Python tuples until read, about five times that once the rings are
 full (10.7 MB, measured), so that numpy is imported only when a window is read
-(``ring``). NaN in a
-ring means unknown.
+(``ring``). NaN in a ring means unknown.
 """
 
 from __future__ import annotations

@@ -196,7 +196,9 @@ class RunJournal:
             if self._error is not None:
                 raise self._error
             f = self._file
-            if f is None or not f.fits(len(data)):
+            if f is None:
+                raise ValueError("the run journal is closed")
+            if not f.fits(len(data)):
                 f = self._file = self._next_file(max(FILE_BYTES, 2 * len(data)))
             f.append(data)
             self._pending.append(row)
