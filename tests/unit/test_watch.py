@@ -166,16 +166,34 @@ def test_before_launch_returns_when_stopped(tmp_path: Path) -> None:
         w.close()
 
 
+def test_a_zombie_reaped_within_an_interval_is_not_counted(tmp_path: Path) -> None:
+    """Every child is a zombie between its exit and its parent's wait: not a leak."""
+    make = sample(10, 5, name="make")
+    rounds = [[make], *([make, sample(30 + i, 0, state="Z")._replace(ppid=10)]
+                        for i in range(5))]
+    feed = iter(rounds)
+    w = RunWatch({"every": 1}, marker_env={"K": "v"}, cwd=str(tmp_path),
+                 evidence_root=str(tmp_path), scan=lambda: next(feed))
+    for _ in rounds:
+        w._tick()
+    assert (w.report.zombies_start, w.report.zombies_end) == (0, 0)
+    assert not any("zombies" in n for n in w.take_notices())
+    w.close()
+
+
 def test_zombies_growing_are_counted_with_their_parents(tmp_path: Path) -> None:
     rounds = [
         [sample(10, 5, name="make"), sample(11, 0, state="Z")],
         [sample(10, 5, name="make"), *(sample(20 + i, 0, state="Z") for i in range(4))],
     ]
     rounds[1] = [s._replace(ppid=10) if s.state == "Z" else s for s in rounds[1]]
+    rounds.append(rounds[1])  # still there a scan later: left unreaped
     feed = iter(rounds)
     w = RunWatch({"every": 1}, marker_env={"K": "v"}, cwd=str(tmp_path),
                  evidence_root=str(tmp_path), scan=lambda: next(feed))
     w._tick()
+    w._tick()
+    assert w.report.zombies_end == 0  # new this scan: maybe just exiting, not counted yet
     w._tick()
     assert (w.report.zombies_start, w.report.zombies_end) == (1, 4)
     assert w.report.zombie_parents[0] == ("make", 10, 4)

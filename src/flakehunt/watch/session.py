@@ -76,6 +76,7 @@ class RunWatch:
         self._killed: dict[tuple[int, float], str] = {}
         self._ours: dict[tuple[int, float], bool] = {}
         self._zombie_max = 0
+        self._last_zombies: set[int] = set()  # zombie pids at the previous scan
         self._started = False
         self._want_thread = False
 
@@ -256,7 +257,22 @@ class RunWatch:
         return keys
 
     def _zombies(self, samples: list[procscan.ProcSample]) -> None:
-        zombies = [s for s in samples if s.state == "Z"]
+        reaped: set[int] = set()
+        me = os.getpid()
+        if any(s.state == "Z" and s.ppid == me for s in samples):
+            # Orphans re-parented to us that ended since the last reap: ours to
+            # reap now, not zombies someone leaks.
+            before = set(self.orphans.known)
+            self.orphans.reap()
+            reaped = before - set(self.orphans.known)
+        zombies = [s for s in samples if s.state == "Z" and s.pid not in reaped]
+        now = {s.pid for s in zombies}
+        if self.report.zombies_start is not None:
+            # Only zombies left unreaped for a whole interval: every process is a
+            # zombie for a moment between its exit and its parent's wait (a run's
+            # leader before its slot's wait4, a build's compiler before make's).
+            zombies = [s for s in zombies if s.pid in self._last_zombies]
+        self._last_zombies = now
         n = len(zombies)
         if self.report.zombies_start is None:
             self.report.zombies_start = self._zombie_max = n
