@@ -1,7 +1,8 @@
 """Runs/s of ``flakehunt run`` against Go's ``stress`` and a bash loop, side by side.
 
-Each round runs every contender once, in the same order, so that a noisy
-machine hits them alike; the medians and the ratios are what to compare.
+Each round runs every contender once (flakehunt and stress back to back, their
+order alternating), so that a noisy machine hits them alike; the ratio within
+each round, and the median of those, is what to compare.
 
     python bench/run_throughput.py [--runs 20000] [--rounds 3] [--stress-seconds 10]
                                    [--overhead-runs 200]
@@ -141,10 +142,14 @@ def main() -> None:
     try:
         startup = startup_seconds(work)
         for r in range(args.rounds):
+            # flakehunt and stress back to back, in alternating order, so that a
+            # machine slowing down within a round favours neither.
+            rate = stress_rate(args.stress_seconds, args.jobs, work) if r % 2 else None
             took = flakehunt_seconds(args.runs, args.jobs, work, ["/bin/true"])
             fh.append(args.runs / took)
             fh_steady.append(args.runs / max(1e-9, took - startup))
-            rate = stress_rate(args.stress_seconds, args.jobs, work)
+            if r % 2 == 0:
+                rate = stress_rate(args.stress_seconds, args.jobs, work)
             if rate is not None:
                 st.append(rate)
                 ratios.append(fh[-1] / rate)
