@@ -16,8 +16,11 @@ slots busy). The file's blocks are reserved first (``posix_fallocate``), so a
 full disk is an error when a file is made, never a SIGBUS when a record is
 stored; where that or the mapping is not possible, each record is one ``write``.
 
-Journal files are ``<db>-runs-c<campaign>-<pid>-<n>``: a new one for every batch
-(or when one fills up), removed once its batch is committed. The live writer
+Journal files are ``<db>-runs-c<campaign>-<pid>-<n>``: one is written until it is
+full (256 KiB, ~1,300 runs), then the next; a full one is removed once its rows
+are committed, the last at the end. Its committed rows stay in it meanwhile:
+a replay after a kill skips them by run id. (A new file per batch cost a file
+creation, reservation, mapping and unlink ten times a second.) The live writer
 holds an ``flock`` on its files, so another flakehunt reading the database never
 replays a live journal. A record is a 4-byte little-endian length and a
 ``marshal`` dump of the row tuple. The file is zero beyond the last record; the
@@ -219,18 +222,19 @@ class RunJournal:
                 if not self._pending:
                     return
                 batch, self._pending = self._pending, []
-                files, self._files = self._files, []
-                if self._file is not None:  # (None once closed: a retry of kept rows)
-                    self._file = self._next_file(FILE_BYTES)
+                # The file being written stays: once this batch is stored, a replay of
+                # its rows adds nothing (run ids). Files already full are done with.
+                full = [f for f in self._files if f is not self._file]
+                self._files = [f for f in self._files if f is self._file]
             try:
                 self.store.insert_run_tuples(batch)
             except BaseException:
                 with self._lock:
                     self._pending[:0] = batch  # retried at close; the files stay for replay
-                for f in files:
+                for f in full:
                     f.close(remove=False)
                 raise
-            for f in files:
+            for f in full:
                 f.close(remove=True)
 
     def close(self) -> None:
