@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flakehunt.campaign.model import Attempt, AttemptResult
 from flakehunt.evidence.artifacts import (
@@ -104,8 +104,10 @@ class RunEvidence:
         }
 
 
-@dataclass
-class _Done:
+_NOTHING = RunEvidence()  # frozen: shared by every pass that keeps nothing
+
+
+class _Done(NamedTuple):
     run_id: str
     start: float
     end: float
@@ -193,6 +195,8 @@ class EvidenceSession:
             summary = summarize(rec.window(result.started, end), a.run_id)
         if not failed:
             self._passed(_Done(a.run_id, result.started, end), summary)
+            if not hashes and summary is None:
+                return _NOTHING  # the common pass: thousands a second, nothing kept
             return RunEvidence(hashes=hashes, telemetry=summary)
         return self._failed(result, end, hashes, summary, evidence_dir or self.evidence_dir(a),
                             tree)
