@@ -9,7 +9,7 @@ from pathlib import Path
 PROBE = """
 import sys
 from flakehunt.cli import main
-sys.argv = ["flakehunt", "run", "-q", "-n", "5", "--", *sys.argv[1:]]
+sys.argv = ["flakehunt", "run", "-q", "-n", "5", *sys.argv[1:]]
 try:
     main()
 except SystemExit as exc:
@@ -25,9 +25,10 @@ def _probe(tmp_path: Path, *cmd: str) -> str:
 
 def test_passing_runs_never_import_numpy(tmp_path: Path) -> None:
     # numpy cost ~80 ms of every start-up; the flight recorder's rings need it
-    # only when a window of telemetry is read, for a failure.
-    assert _probe(tmp_path, "true") == "False 0"
+    # only when a window of telemetry is read: for a failure, or a pass longer than
+    # a sampling interval (1 s here, so that a loaded machine cannot make one).
+    assert _probe(tmp_path, "--telemetry-hz", "1", "--", "true") == "False 0"
 
 
 def test_a_failure_reads_its_telemetry_with_numpy(tmp_path: Path) -> None:
-    assert _probe(tmp_path, "sh", "-c", "sleep 0.3; exit 3") == "True 1"
+    assert _probe(tmp_path, "--", "sh", "-c", "sleep 0.3; exit 3") == "True 1"
