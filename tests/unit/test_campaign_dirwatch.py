@@ -11,6 +11,7 @@ import pytest
 from flakehunt.campaign import dirwatch
 from flakehunt.campaign.dirwatch import DirWatch
 
+
 def _inotify_here() -> bool:
     if not sys.platform.startswith("linux"):
         return False
