@@ -184,7 +184,7 @@ class LocalExecutor:
                     raise
                 # Gone or changed since we found it (a build reinstalled it): search
                 # PATH afresh.
-                del self._argvs[key]
+                self._argvs.pop(key, None)  # (another slot may have done it)
                 argv, program = self._argv(key)
                 return spawner.spawn(argv, block.with_extra(extra), attempt.log_path, cwd,
                                      program)
