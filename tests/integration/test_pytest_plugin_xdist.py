@@ -65,9 +65,11 @@ def test_a_worker_that_dies_is_a_recorded_failure(pytester: pytest.Pytester) -> 
         import os
 
         def test_c():
-            if not os.path.exists({str(marker)!r}):
-                open({str(marker)!r}, "w").close()
-                os._exit(3)  # the worker dies under the test, once
+            try:  # atomically: two workers may get here at the same moment
+                os.close(os.open({str(marker)!r}, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return
+            os._exit(3)  # the worker dies under the test, once
     """)
     n = 6
     result = pytester.runpytest_subprocess(*ARGS, f"--flakehunt={n}", "test_c.py")
