@@ -259,3 +259,24 @@ def wait_for(pred, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def
             return True
         time.sleep(0.01)
     return bool(pred())
+
+
+def test_an_orphan_that_ended_before_anyone_looked_is_reaped(tmp_path: Path) -> None:
+    """A zombie in our children list that no run end classified is still ours to reap."""
+    import subprocess
+
+    from flakehunt.watch.orphans import OrphanWatch
+
+    gone = subprocess.Popen(["true"])  # stands for a re-parented daemon that exited
+    kept = subprocess.Popen(["true"])  # stands for a stressor: its owner waits for it
+    assert wait_for(lambda: all(proc_file(p.pid, "stat").split(b") ")[-1][:1] == b"Z"
+                                for p in (gone, kept)))
+    children = tmp_path / "children"
+    children.write_text(f"{gone.pid} {kept.pid} ")
+    w = OrphanWatch(("FLAKEHUNT_SESSION", "s"), proc_children=str(children))
+    w.exclude.add(kept.pid)
+    w.reap()
+    assert proc_file(gone.pid, "stat") == b""  # reaped: gone from /proc
+    assert proc_file(kept.pid, "stat") != b""  # left to its owner
+    assert kept.wait() == 0
+    w.close()

@@ -86,10 +86,6 @@ class Ring:
         segs = self._segments()
         return segs[0] if len(segs) == 1 else segs[0] + segs[1]
 
-    def ordered(self) -> np.ndarray[Any, Any]:
-        """Return the records held, oldest first."""
-        return self._array(self.rows())
-
     def latest_t(self) -> float | None:
         """Return the time of the newest record, or None when empty."""
         return self._last_t

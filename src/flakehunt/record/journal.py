@@ -89,7 +89,11 @@ def read_records(data: bytes) -> Iterator[tuple[Any, ...]]:
 
 def encode_record(row: tuple[Any, ...]) -> bytes:
     """One journal record for *row*."""
-    data = marshal.dumps(row, MARSHAL_VERSION)
+    return _frame(marshal.dumps(row, MARSHAL_VERSION))
+
+
+def _frame(data: bytes) -> bytes:
+    """A record: the payload's length, then the payload."""
     return _LEN.pack(len(data)) + data
 
 
@@ -145,7 +149,7 @@ class _File:
     def append(self, data: bytes) -> None:
         mm, pos, n = self.mm, self.pos, len(data)
         if mm is None:
-            os.write(self.fd, _LEN.pack(n) + data)
+            os.write(self.fd, _frame(data))
         else:
             start = pos + _LEN.size
             mm[start:start + n] = data

@@ -68,6 +68,15 @@ def _stat_fields(pid: int) -> tuple[str, int, int] | None:
     return text[lp + 1 : rp], int(f[2]), int(f[3])
 
 
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            text = fh.read()
+    except OSError:
+        return False
+    return text[text.rfind(b")") + 2 :].startswith(b"Z")
+
+
 class OrphanWatch:
     """Find, record and (optionally) end the processes each run leaves behind."""
 
@@ -180,7 +189,7 @@ class OrphanWatch:
         return found, settled
 
     def reap(self) -> None:
-        """Reap known orphans that ended by themselves (they re-parented to us)."""
+        """Reap orphans that ended by themselves (they re-parented to us)."""
         for pid in list(self.known):
             try:
                 done, _ = os.waitpid(pid, os.WNOHANG)
@@ -188,6 +197,18 @@ class OrphanWatch:
                 done = pid  # not our child (no subreaper): its new parent reaps it
             if done:
                 self.known.pop(pid, None)
+        if self._fd is None:
+            return
+        # One that ended before a run's end looked at it was never classified (a
+        # zombie has no environment to say whose it is): still ours to reap.
+        with contextlib.suppress(OSError):
+            for p in os.pread(self._fd, 1 << 16, 0).split():
+                pid = int(p)
+                if pid in self.known or pid in self.exclude or pid in self._foreign:
+                    continue  # the guardian and stressors are waited for by their owners
+                if _is_zombie(pid):
+                    with contextlib.suppress(ChildProcessError):
+                        os.waitpid(pid, os.WNOHANG)
 
     def kill(self, orphans: list[Orphan]) -> list[int]:
         """End *orphans* and whatever they started since (``--kill-orphans``)."""

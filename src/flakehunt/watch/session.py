@@ -257,15 +257,7 @@ class RunWatch:
         return keys
 
     def _zombies(self, samples: list[procscan.ProcSample]) -> None:
-        reaped: set[int] = set()
-        me = os.getpid()
-        if any(s.state == "Z" and s.ppid == me for s in samples):
-            # Orphans re-parented to us that ended since the last reap: ours to
-            # reap now, not zombies someone leaks.
-            before = set(self.orphans.known)
-            self.orphans.reap()
-            reaped = before - set(self.orphans.known)
-        zombies = [s for s in samples if s.state == "Z" and s.pid not in reaped]
+        zombies = [s for s in samples if s.state == "Z"]
         now = {s.pid for s in zombies}
         if self.report.zombies_start is not None:
             # Only zombies left unreaped for a whole interval: every process is a
@@ -291,6 +283,9 @@ class RunWatch:
 
     def _final_zombies(self) -> None:
         if self.every > 0 and self._started and self.report.samples:
+            # As each tick does: orphans re-parented to us that ended are ours to
+            # reap, not zombies someone leaks.
+            self.orphans.reap()
             with contextlib.suppress(Exception):
                 self._zombies(self._scan())
 
