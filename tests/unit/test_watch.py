@@ -267,16 +267,21 @@ def test_an_orphan_that_ended_before_anyone_looked_is_reaped(tmp_path: Path) -> 
 
     from flakehunt.watch.orphans import OrphanWatch
 
-    gone = subprocess.Popen(["true"])  # stands for a re-parented daemon that exited
-    kept = subprocess.Popen(["true"])  # stands for a stressor: its owner waits for it
+    # A run's daemon that exited: in the run's session (the run leader's pid).
+    gone = subprocess.Popen(["true"], start_new_session=True)
+    kept = subprocess.Popen(["true"])  # not from a run (a cluster's worker): its owner waits
+    excluded = subprocess.Popen(["true"], start_new_session=True)  # a stressor
+    procs = (gone, kept, excluded)
     assert wait_for(lambda: all(proc_file(p.pid, "stat").split(b") ")[-1][:1] == b"Z"
-                                for p in (gone, kept)))
+                                for p in procs))
     children = tmp_path / "children"
-    children.write_text(f"{gone.pid} {kept.pid} ")
+    children.write_text(" ".join(str(p.pid) for p in procs) + " ")
     w = OrphanWatch(("FLAKEHUNT_SESSION", "s"), proc_children=str(children))
-    w.exclude.add(kept.pid)
+    w.run_ended("run-1", 1, gone.pid)  # its leader, now known
+    w.run_ended("run-2", 2, excluded.pid)
+    w.exclude.add(excluded.pid)
     w.reap()
     assert proc_file(gone.pid, "stat") == b""  # reaped: gone from /proc
-    assert proc_file(kept.pid, "stat") != b""  # left to its owner
-    assert kept.wait() == 0
+    assert proc_file(kept.pid, "stat") != b"" and proc_file(excluded.pid, "stat") != b""
+    assert kept.wait() == 0 and excluded.wait() == 0  # their owners still get their status
     w.close()

@@ -68,13 +68,15 @@ def _stat_fields(pid: int) -> tuple[str, int, int] | None:
     return text[lp + 1 : rp], int(f[2]), int(f[3])
 
 
-def _is_zombie(pid: int) -> bool:
+def _zombie_session(pid: int) -> int | None:
+    """The session id of *pid* if it is a zombie, else None."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             text = fh.read()
     except OSError:
-        return False
-    return text[text.rfind(b")") + 2 :].startswith(b"Z")
+        return None
+    f = text[text.rfind(b")") + 2 :].split()
+    return int(f[3]) if f[0] == b"Z" else None
 
 
 class OrphanWatch:
@@ -200,13 +202,15 @@ class OrphanWatch:
         if self._fd is None:
             return
         # One that ended before a run's end looked at it was never classified (a
-        # zombie has no environment to say whose it is): still ours to reap.
+        # zombie has no environment to say whose it is). Its session still says it
+        # came from a run: then it is ours to reap. Any other child of ours (the
+        # guardian, stressors, a cluster's workers) is waited for by its owner.
         with contextlib.suppress(OSError):
             for p in os.pread(self._fd, 1 << 16, 0).split():
                 pid = int(p)
                 if pid in self.known or pid in self.exclude or pid in self._foreign:
-                    continue  # the guardian and stressors are waited for by their owners
-                if _is_zombie(pid):
+                    continue
+                if _zombie_session(pid) in self._leaders:
                     with contextlib.suppress(ChildProcessError):
                         os.waitpid(pid, os.WNOHANG)
 
